@@ -8,6 +8,8 @@ const settle = Effect.gen(function* () {
   for (let i = 0; i < 20; i++) yield* Effect.yieldNow
 })
 
+const millis = (r: Controller.Result) => (r.requeueAfter === undefined ? undefined : Duration.toMillis(r.requeueAfter))
+
 describe("Controller", () => {
   it.effect("reconciles keys from its sources, coalescing bursts", () =>
     Effect.gen(function* () {
@@ -23,7 +25,7 @@ describe("Controller", () => {
       yield* Deferred.succeed(gate, undefined)
       yield* settle
       // The burst arrived before a worker was free: the waiting duplicates coalesced.
-      assert.deepStrictEqual(seen.sort(), ["ns/a", "ns/b"])
+      assert.deepStrictEqual(seen.toSorted(), ["ns/a", "ns/b"])
     })
   )
 
@@ -149,8 +151,6 @@ describe("Controller", () => {
   )
 
   it("soonest picks the earlier requeue; none loses to any", () => {
-    const millis = (r: Controller.Result) =>
-      r.requeueAfter === undefined ? undefined : Duration.toMillis(r.requeueAfter)
     const oneMinute = Controller.requeueAfter("1 minute")
     const fifteen = Controller.requeueAfter("15 minutes")
     assert.strictEqual(millis(Controller.soonest(Controller.done, fifteen)), 900_000)
