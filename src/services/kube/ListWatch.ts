@@ -1,0 +1,187 @@
+/**
+ * List-then-watch as one endless Stream of changes, the way a cache needs them: every change exactly once.
+ *
+ * 1. List every page; emit `Added` for each object, then `Synced` (the emitted state now equals the list).
+ * 2. Watch from the list's resourceVersion with bookmarks; track the newest resourceVersion seen.
+ * 3. The server ends the watch after `timeoutSeconds`: watch again from the newest resourceVersion at once.
+ * 4. The connection breaks or the server is down: reconnect after a capped, jittered exponential backoff
+ *    (`RetryPolicy.watchReconnect`), reset once a connection is accepted again.
+ * 5. `410 Gone` / "too old resource version" (etcd compacted the history): list again and emit only the
+ *    difference to what was emitted before (`Added` / `Modified` with `old` / `Deleted` with the last known
+ *    object), then `Synced`. Nothing is lost (the list is complete) and nothing repeats (unchanged objects,
+ *    recognised by resourceVersion, are not emitted).
+ *
+ * Event types are normalised against what was emitted, so a consumer never sees `Modified` for an object it
+ * was not told about, or two `Added` for one object. The stream never fails: permanent errors (Forbidden,
+ * NotFound for a CRD not yet installed) are logged and retried with the same backoff, as client-go does.
+ */
+import { Effect, Schedule, Stream } from "effect"
+import * as KubeApiError from "../KubeApiError.ts"
+import * as KubeObject from "./KubeObject.ts"
+import * as List from "./List.ts"
+import type * as Resource from "./Resource.ts"
+import * as RetryPolicy from "./RetryPolicy.ts"
+import type { Transport } from "./Transport.ts"
+import * as Watch from "./Watch.ts"
+import { label } from "./Resource.ts"
+
+/** One change of the watched set. */
+export type WatchEvent<T> =
+  | { readonly type: "Added"; readonly object: T }
+  | { readonly type: "Modified"; readonly object: T; readonly old: T }
+  | { readonly type: "Deleted"; readonly object: T }
+  /** Everything up to the list at `resourceVersion` was emitted; `relist` is false for the first list. */
+  | { readonly type: "Synced"; readonly resourceVersion: string; readonly relist: boolean }
+
+export interface ListWatchOptions {
+  readonly namespace?: string | undefined
+  readonly labelSelector?: string | undefined
+  readonly fieldSelector?: string | undefined
+  /** Items per list request (default 500). */
+  readonly pageSize?: number | undefined
+  /** How long the server keeps one watch open (default 300 s); renewed transparently. */
+  readonly timeoutSeconds?: number | undefined
+  /** How long without any data before the connection counts as dead (default timeoutSeconds + 30 s). */
+  readonly idleTimeout?: Watch.WatchOptions["idleTimeout"]
+  /** Backoff between failed attempts (default `RetryPolicy.watchReconnect()`). */
+  readonly reconnect?: Schedule.Schedule<unknown, KubeApiError.KubeApiError> | undefined
+}
+
+type Step<T> = WatchEvent<T> | { readonly type: "Connected" }
+
+/** The endless list-then-watch stream. Each run of the stream starts with a fresh list. */
+export const listWatch = <T extends KubeObject.KubeObject>(
+  transport: Transport,
+  resource: Resource.Resource,
+  options: ListWatchOptions = {}
+): Stream.Stream<WatchEvent<T>> =>
+  Stream.suspend(() => {
+    // What the consumer has been told: key -> last emitted object. Shared by reference with the consumer's
+    // objects, so it costs one Map of pointers.
+    const known = new Map<string, T>()
+    let resourceVersion: string | undefined = undefined
+    let lists = 0
+    const annotations = {
+      resource: label(resource),
+      ...(options.namespace ? { namespace: options.namespace } : {})
+    }
+
+    const relist = Effect.gen(function* () {
+      const listed = yield* List.all<T>(transport, resource, {
+        namespace: options.namespace,
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        pageSize: options.pageSize
+      })
+      const out: Array<Step<T>> = []
+      const seen = new Set<string>()
+      for (const object of listed.items) {
+        const k = KubeObject.key(object)
+        seen.add(k)
+        const old = known.get(k)
+        known.set(k, object)
+        if (old === undefined) out.push({ type: "Added", object })
+        else if (KubeObject.resourceVersion(old) !== KubeObject.resourceVersion(object)) {
+          out.push({ type: "Modified", object, old })
+        }
+      }
+      for (const [k, object] of known) {
+        if (!seen.has(k)) {
+          known.delete(k)
+          out.push({ type: "Deleted", object })
+        }
+      }
+      resourceVersion = listed.resourceVersion
+      out.push({ type: "Synced", resourceVersion: listed.resourceVersion, relist: lists > 0 })
+      lists++
+      if (lists > 1) {
+        yield* Effect.logInfo("Relisted after the watch history expired").pipe(
+          Effect.annotateLogs({ ...annotations, changes: out.length - 1 })
+        )
+      }
+      return out
+    })
+
+    const apply = (event: Watch.RawEvent<T>): Step<T> | undefined => {
+      switch (event.type) {
+        case "Connected":
+          return event
+        case "BOOKMARK":
+          resourceVersion = event.resourceVersion
+          return undefined
+        case "ADDED":
+        case "MODIFIED": {
+          const object = event.object
+          const k = KubeObject.key(object)
+          const old = known.get(k)
+          resourceVersion = KubeObject.resourceVersion(object) ?? resourceVersion
+          if (old !== undefined && KubeObject.resourceVersion(old) === KubeObject.resourceVersion(object)) {
+            return undefined
+          }
+          known.set(k, object)
+          return old === undefined ? { type: "Added", object } : { type: "Modified", object, old }
+        }
+        case "DELETED": {
+          const object = event.object
+          const k = KubeObject.key(object)
+          resourceVersion = KubeObject.resourceVersion(object) ?? resourceVersion
+          if (!known.has(k)) return undefined
+          known.delete(k)
+          return { type: "Deleted", object }
+        }
+      }
+    }
+
+    const watchFromCurrent = Stream.suspend(() =>
+      Watch.watch<T>(transport, resource, {
+        namespace: options.namespace,
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+        resourceVersion,
+        timeoutSeconds: options.timeoutSeconds,
+        idleTimeout: options.idleTimeout
+      }).pipe(
+        Stream.map(apply),
+        Stream.filter((s): s is Step<T> => s !== undefined)
+      )
+    )
+
+    // One attempt: list if needed, then watch until the server closes the watch. Gone ends the attempt
+    // normally with the resourceVersion forgotten, so the next attempt relists right away.
+    const attempt: Stream.Stream<Step<T>, KubeApiError.KubeApiError> = Stream.suspend(() =>
+      resourceVersion === undefined
+        ? Stream.concat(Stream.fromIterableEffect(relist), watchFromCurrent)
+        : watchFromCurrent
+    ).pipe(
+      Stream.catchIf(KubeApiError.isGone, () =>
+        Stream.fromEffectDrain(
+          Effect.logInfo("Watch history expired; relisting").pipe(
+            Effect.annotateLogs(annotations),
+            Effect.andThen(
+              Effect.sync(() => {
+                resourceVersion = undefined
+              })
+            )
+          )
+        )
+      )
+    )
+
+    const reconnect = options.reconnect ?? RetryPolicy.watchReconnect()
+    return attempt.pipe(
+      Stream.tapError((e) =>
+        Effect.logWarning("Watch failed; reconnecting").pipe(
+          Effect.annotateLogs({ ...annotations, reason: e.reason._tag, error: e.message })
+        )
+      ),
+      Stream.retry(reconnect),
+      Stream.forever,
+      Stream.filter((s): s is WatchEvent<T> => s.type !== "Connected"),
+      // The default schedule recurs forever; a finite custom one ends the stream once it gives up.
+      Stream.catch((e) =>
+        Stream.fromEffectDrain(
+          Effect.logError("Watch gave up").pipe(Effect.annotateLogs({ ...annotations, error: e.message }))
+        )
+      )
+    )
+  })
