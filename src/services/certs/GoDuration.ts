@@ -62,7 +62,10 @@ export const parseNanos = (text: string): Option.Option<bigint> => {
  * @since 0.1.0
  */
 export const parse = (text: string): Option.Option<Duration.Duration> =>
-  Option.map(parseNanos(text.trim()), (nanos) => Duration.nanos(nanos))
+  Option.map(parseNanos(text.trim()), (nanos) =>
+    // Whole milliseconds become a millis Duration (how Effect builds most durations); the rest stays exact.
+    nanos % 1_000_000n === 0n ? Duration.millis(Number(nanos / 1_000_000n)) : Duration.nanos(nanos)
+  )
 
 const trimFraction = (value: bigint, scale: bigint, digits: number): string => {
   const whole = value / scale
