@@ -98,13 +98,16 @@ export class KubeApiError extends Schema.TaggedError<KubeApiError>()("KubeApiErr
   /** The resource as `group/plural[/subresource]` (`configmaps`, `apps/deployments/status`). */
   resource: Schema.String,
   namespace: Schema.optionalKey(Schema.String),
-  name: Schema.optionalKey(Schema.String),
+  /** The object's name (not `name`: that is the Error's name). */
+  objectName: Schema.optionalKey(Schema.String),
   /** The HTTP status when the server answered. */
   status: Schema.optionalKey(Schema.Number)
 }) {
   override get message(): string {
     const target =
-      this.name === undefined ? "" : ` ${this.namespace === undefined ? "" : `${this.namespace}/`}${this.name}`
+      this.objectName === undefined
+        ? ""
+        : ` ${this.namespace === undefined ? "" : `${this.namespace}/`}${this.objectName}`
     return `${this.verb} ${this.resource}${target}: ${this.reason._tag}: ${this.reason.message}`
   }
 }
@@ -123,7 +126,7 @@ const withInfo = (info: RequestInfo, reason: KubeApiErrorReason, status?: number
     verb: info.verb,
     resource: info.resource,
     ...(info.namespace === undefined ? {} : { namespace: info.namespace }),
-    ...(info.name === undefined ? {} : { name: info.name }),
+    ...(info.name === undefined ? {} : { objectName: info.name }),
     ...(status === undefined ? {} : { status })
   })
 

@@ -17,21 +17,16 @@
  */
 import { Effect, Schedule, Stream } from "effect"
 import * as KubeApiError from "../KubeApiError.ts"
-import * as KubeObject from "./KubeObject.ts"
+import type * as KubeObject from "./KubeObject.ts"
 import * as List from "./List.ts"
-import type * as Resource from "./Resource.ts"
+import * as Resource from "./Resource.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import type { Transport } from "./Transport.ts"
 import * as Watch from "./Watch.ts"
-import { label } from "./Resource.ts"
+import * as WatchState from "./WatchState.ts"
+import type { WatchEvent } from "./WatchState.ts"
 
-/** One change of the watched set. */
-export type WatchEvent<T> =
-  | { readonly type: "Added"; readonly object: T }
-  | { readonly type: "Modified"; readonly object: T; readonly old: T }
-  | { readonly type: "Deleted"; readonly object: T }
-  /** Everything up to the list at `resourceVersion` was emitted; `relist` is false for the first list. */
-  | { readonly type: "Synced"; readonly resourceVersion: string; readonly relist: boolean }
+export type { WatchEvent } from "./WatchState.ts"
 
 export interface ListWatchOptions {
   readonly namespace?: string | undefined
@@ -56,13 +51,9 @@ export const listWatch = <T extends KubeObject.KubeObject>(
   options: ListWatchOptions = {}
 ): Stream.Stream<WatchEvent<T>> =>
   Stream.suspend(() => {
-    // What the consumer has been told: key -> last emitted object. Shared by reference with the consumer's
-    // objects, so it costs one Map of pointers.
-    const known = new Map<string, T>()
-    let resourceVersion: string | undefined = undefined
-    let lists = 0
+    const state = WatchState.make<T>()
     const annotations = {
-      resource: label(resource),
+      resource: Resource.label(resource),
       ...(options.namespace ? { namespace: options.namespace } : {})
     }
 
@@ -73,71 +64,25 @@ export const listWatch = <T extends KubeObject.KubeObject>(
         fieldSelector: options.fieldSelector,
         pageSize: options.pageSize
       })
-      const out: Array<Step<T>> = []
-      const seen = new Set<string>()
-      for (const object of listed.items) {
-        const k = KubeObject.key(object)
-        seen.add(k)
-        const old = known.get(k)
-        known.set(k, object)
-        if (old === undefined) out.push({ type: "Added", object })
-        else if (KubeObject.resourceVersion(old) !== KubeObject.resourceVersion(object)) {
-          out.push({ type: "Modified", object, old })
-        }
-      }
-      for (const [k, object] of known) {
-        if (!seen.has(k)) {
-          known.delete(k)
-          out.push({ type: "Deleted", object })
-        }
-      }
-      resourceVersion = listed.resourceVersion
-      out.push({ type: "Synced", resourceVersion: listed.resourceVersion, relist: lists > 0 })
-      lists++
-      if (lists > 1) {
+      const changes = state.relisted(listed.items, listed.resourceVersion)
+      const synced = changes.at(-1)
+      if (synced?.type === "Synced" && synced.relist) {
         yield* Effect.logInfo("Relisted after the watch history expired").pipe(
-          Effect.annotateLogs({ ...annotations, changes: out.length - 1 })
+          Effect.annotateLogs({ ...annotations, changes: changes.length - 1 })
         )
       }
-      return out
+      return changes
     })
 
-    const apply = (event: Watch.RawEvent<T>): Step<T> | undefined => {
-      switch (event.type) {
-        case "Connected":
-          return event
-        case "BOOKMARK":
-          resourceVersion = event.resourceVersion
-          return undefined
-        case "ADDED":
-        case "MODIFIED": {
-          const object = event.object
-          const k = KubeObject.key(object)
-          const old = known.get(k)
-          resourceVersion = KubeObject.resourceVersion(object) ?? resourceVersion
-          if (old !== undefined && KubeObject.resourceVersion(old) === KubeObject.resourceVersion(object)) {
-            return undefined
-          }
-          known.set(k, object)
-          return old === undefined ? { type: "Added", object } : { type: "Modified", object, old }
-        }
-        case "DELETED": {
-          const object = event.object
-          const k = KubeObject.key(object)
-          resourceVersion = KubeObject.resourceVersion(object) ?? resourceVersion
-          if (!known.has(k)) return undefined
-          known.delete(k)
-          return { type: "Deleted", object }
-        }
-      }
-    }
+    const apply = (event: Watch.RawEvent<T>): Step<T> | undefined =>
+      event.type === "Connected" ? event : state.observed(event)
 
     const watchFromCurrent = Stream.suspend(() =>
       Watch.watch<T>(transport, resource, {
         namespace: options.namespace,
         labelSelector: options.labelSelector,
         fieldSelector: options.fieldSelector,
-        resourceVersion,
+        resourceVersion: state.resourceVersion(),
         timeoutSeconds: options.timeoutSeconds,
         idleTimeout: options.idleTimeout
       }).pipe(
@@ -149,7 +94,7 @@ export const listWatch = <T extends KubeObject.KubeObject>(
     // One attempt: list if needed, then watch until the server closes the watch. Gone ends the attempt
     // normally with the resourceVersion forgotten, so the next attempt relists right away.
     const attempt: Stream.Stream<Step<T>, KubeApiError.KubeApiError> = Stream.suspend(() =>
-      resourceVersion === undefined
+      state.resourceVersion() === undefined
         ? Stream.concat(Stream.fromIterableEffect(relist), watchFromCurrent)
         : watchFromCurrent
     ).pipe(
@@ -157,11 +102,7 @@ export const listWatch = <T extends KubeObject.KubeObject>(
         Stream.fromEffectDrain(
           Effect.logInfo("Watch history expired; relisting").pipe(
             Effect.annotateLogs(annotations),
-            Effect.andThen(
-              Effect.sync(() => {
-                resourceVersion = undefined
-              })
-            )
+            Effect.andThen(Effect.sync(state.expire))
           )
         )
       )
