@@ -1,0 +1,3 @@
+module gointerop
+
+go 1.22
