@@ -159,24 +159,26 @@ export const make = (
       const serverNames = yield* names(identity)
       const now = yield* Clock.currentTimeMillis
       const current = CertSecret.fromSecretData(data)
-      const { decision, ca } = Renewal.evaluate({
+      const evaluation = Renewal.evaluate({
         data: current,
         now,
         renewalThreshold: checked.renewalThreshold,
         names: serverNames
       })
+      const decision = evaluation.decision
 
       const finish = (
         certificates: CertSecret.WebhookCertificates,
         caNotAfter: Date,
         serverNotAfter: Date
       ): Effect.Effect<EnsureResult> => {
-        const next = decision._tag === "Keep" ? (data ?? {}) : CertSecret.toSecretData(certificates, data)
+        // Keep returns the caller's own data object: nothing to write, not even a reordering.
+        const next = evaluation._tag === "Keep" ? (data ?? {}) : CertSecret.toSecretData(certificates, data)
         const result: EnsureResult = {
           decision,
           certificates,
           data: next,
-          changed: !CertSecret.sameData(data, next) || data === undefined,
+          changed: !CertSecret.sameData(data, next),
           caBundle: CaBundle.base64(certificates),
           caNotAfter,
           serverNotAfter
@@ -184,46 +186,46 @@ export const make = (
         return recordExpiry(caNotAfter, serverNotAfter).pipe(Effect.as(result))
       }
 
-      switch (decision._tag) {
+      switch (evaluation._tag) {
         case "Keep": {
+          const { ca, server } = evaluation
           yield* Effect.logDebug("Webhook certificates are up to date")
           return yield* finish(
             {
-              caCert: current.caCert ?? "",
-              caKey: current.caKey ?? "",
+              caCert: ca.certificatePem,
+              caKey: ca.privateKeyPem,
               caCertOld: current.caCertOld,
-              serverCert: current.serverCert ?? "",
-              serverKey: current.serverKey ?? ""
+              serverCert: server.certificatePem,
+              serverKey: server.privateKeyPem
             },
-            decision.caNotAfter,
-            decision.serverNotAfter
+            ca.certificate.validToDate,
+            server.notAfter
           )
         }
         case "RenewServer": {
-          // evaluate() returns the parsed CA whenever it keeps it.
-          const signer = ca ?? (yield* Effect.die("Renewal kept a CA it did not return"))
+          const { ca } = evaluation
           const server = yield* ServerCertificate.create({
-            ca: { certificate: current.caCert ?? "", signingKey: EcdsaKey.toSigningKey(signer.privateKey) },
+            ca: { certificate: ca.certificatePem, signingKey: EcdsaKey.toSigningKey(ca.privateKey) },
             names: serverNames,
             now,
             validity: checked.serverDuration
           })
           yield* Effect.logInfo("Renewed webhook server certificate").pipe(
             Effect.annotateLogs({
-              reason: decision.reason,
-              detail: decision.message,
+              reason: evaluation.decision.reason,
+              detail: evaluation.decision.message,
               notAfter: server.notAfter.toISOString()
             })
           )
           return yield* finish(
             {
-              caCert: current.caCert ?? "",
-              caKey: current.caKey ?? "",
+              caCert: ca.certificatePem,
+              caKey: ca.privateKeyPem,
               caCertOld: current.caCertOld,
               serverCert: server.certificate,
               serverKey: server.privateKey
             },
-            signer.certificate.validToDate,
+            ca.certificate.validToDate,
             server.notAfter
           )
         }
@@ -234,8 +236,8 @@ export const make = (
           const caCertOld = previous !== undefined && CaBundle.isCaCertificate(previous) ? previous : undefined
           yield* Effect.logInfo("Regenerated webhook CA and server certificate").pipe(
             Effect.annotateLogs({
-              reason: decision.reason,
-              detail: decision.message,
+              reason: evaluation.decision.reason,
+              detail: evaluation.decision.message,
               caNotAfter: issued.ca.notAfter.toISOString(),
               notAfter: issued.server.notAfter.toISOString(),
               previousCaKept: caCertOld !== undefined

@@ -84,7 +84,29 @@ export interface RenewalInput {
 export interface ValidCa {
   readonly certificate: X509Certificate
   readonly privateKey: KeyObject
+  /** The Secret's `ca.crt` and `ca.key` texts, unchanged. */
+  readonly certificatePem: string
+  readonly privateKeyPem: string
 }
+
+/** A server certificate that passed every check. @category models @since 0.1.0 */
+export interface ValidServer {
+  readonly notAfter: Date
+  /** The Secret's `tls.crt` and `tls.key` texts, unchanged. */
+  readonly certificatePem: string
+  readonly privateKeyPem: string
+}
+
+/**
+ * The decision with what was parsed on the way: the valid CA whenever it is kept, the valid server certificate when
+ * everything is kept.
+ * @category models
+ * @since 0.1.0
+ */
+export type Evaluation =
+  | { readonly _tag: "Keep"; readonly decision: Keep; readonly ca: ValidCa; readonly server: ValidServer }
+  | { readonly _tag: "RenewServer"; readonly decision: RenewServer; readonly ca: ValidCa }
+  | { readonly _tag: "RegenerateAll"; readonly decision: RegenerateAll }
 
 interface Violation<R> {
   readonly reason: R
@@ -150,7 +172,7 @@ export const checkCa = (
       `The CA certificate ${expired ? "expired" : "expires"} at ${iso(certificate.validToDate)}`
     )
   }
-  return Result.succeed({ certificate, privateKey })
+  return Result.succeed({ certificate, privateKey, certificatePem: data.caCert, privateKeyPem: data.caKey })
 }
 
 // The DNS and IP names of a certificate Node already parsed; an extension x509 cannot read counts as no names.
@@ -174,7 +196,7 @@ const sameSet = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => {
 }
 
 /**
- * Runs the server checks against a valid CA; on success returns the server certificate's `notAfter`.
+ * Runs the server checks against a valid CA.
  * @category decisions
  * @since 0.1.0
  */
@@ -184,7 +206,7 @@ export const checkServer = (
   now: number,
   renewalThreshold: Duration.Duration,
   names: ServerNames
-): Result.Result<Date, Violation<ServerReason>> => {
+): Result.Result<ValidServer, Violation<ServerReason>> => {
   const fail = (reason: ServerReason, message: string) => Result.fail({ reason, message })
   if (data.serverCert === undefined || data.serverKey === undefined) {
     return fail("ServerMissing", "The secret holds no server certificate and key")
@@ -216,23 +238,33 @@ export const checkServer = (
       `The server certificate ${expired ? "expired" : "expires"} at ${iso(certificate.validToDate)}`
     )
   }
-  return Result.succeed(certificate.validToDate)
+  return Result.succeed({
+    notAfter: certificate.validToDate,
+    certificatePem: data.serverCert,
+    privateKeyPem: data.serverKey
+  })
 }
 
 /**
- * The decision, plus the parsed CA when it is kept (what renewing the server certificate signs with).
+ * The decision, with the parsed CA (and server certificate) it keeps.
  * @category decisions
  * @since 0.1.0
  */
-export const evaluate = (input: RenewalInput): { readonly decision: RenewalDecision; readonly ca?: ValidCa } => {
+export const evaluate = (input: RenewalInput): Evaluation => {
   const ca = checkCa(input.data, input.now, input.renewalThreshold)
-  if (Result.isFailure(ca)) return { decision: { _tag: "RegenerateAll", ...ca.failure } }
-  const server = checkServer(input.data, ca.success, input.now, input.renewalThreshold, input.names)
-  if (Result.isFailure(server)) return { decision: { _tag: "RenewServer", ...server.failure }, ca: ca.success }
-  return {
-    decision: { _tag: "Keep", caNotAfter: ca.success.certificate.validToDate, serverNotAfter: server.success },
-    ca: ca.success
+  if (Result.isFailure(ca)) {
+    return { _tag: "RegenerateAll", decision: { _tag: "RegenerateAll", ...ca.failure } }
   }
+  const server = checkServer(input.data, ca.success, input.now, input.renewalThreshold, input.names)
+  if (Result.isFailure(server)) {
+    return { _tag: "RenewServer", decision: { _tag: "RenewServer", ...server.failure }, ca: ca.success }
+  }
+  const decision: Keep = {
+    _tag: "Keep",
+    caNotAfter: ca.success.certificate.validToDate,
+    serverNotAfter: server.success.notAfter
+  }
+  return { _tag: "Keep", decision, ca: ca.success, server: server.success }
 }
 
 /**
