@@ -81,8 +81,15 @@ export interface DynatraceApiConfig {
   readonly requestThresholdMinutes?: number | undefined
   /** `User-Agent` (default `dynatrace-operator`; the CSI provisioner appends ` provisioner`). */
   readonly userAgent?: string | undefined
-  /** Retry tuning (default `Retry.defaultRetryPolicy`). */
-  readonly retry?: Partial<Retry.RetryPolicy> | undefined
+  /** Retry tuning (default `Retry.defaultRetryPolicy`: 3 retries from 1 s, capped at 10 s, Retry-After up to 30 s). */
+  readonly retry?:
+    | {
+        readonly times?: number | undefined
+        readonly base?: Duration.Input | undefined
+        readonly maxDelay?: Duration.Input | undefined
+        readonly maxRetryAfter?: Duration.Input | undefined
+      }
+    | undefined
   /** Largest JSON (or CBOR) answer accepted, in bytes (default 32 MiB). */
   readonly maxResponseBytes?: number | undefined
 }
@@ -208,6 +215,16 @@ const utf8 = new TextDecoder()
 const invalid = (message: string) =>
   new E.DynatraceApiError({ endpoint: "configuration", reason: new E.InvalidConfig({ message }) })
 
+/** A configured duration, or InvalidConfig naming the field. */
+const duration = (field: string, input: Duration.Input) =>
+  Option.match(Duration.fromInput(input), {
+    onNone: () => Effect.fail(invalid(`${field} is not a duration`)),
+    onSome: (value) =>
+      Duration.isFinite(value) && Duration.toMillis(value) >= 0
+        ? Effect.succeed(value)
+        : Effect.fail(invalid(`${field} must be a finite, non-negative duration`))
+  })
+
 /**
  * Builds a client for one DynaKube. Fails with reason `InvalidConfig` for an unusable apiUrl, proxy, CA bundle or
  * token (the message names the field, never its value). The transport's connections close with the scope.
@@ -230,12 +247,18 @@ export const make = Effect.fn("DynatraceApi.make")(function* (config: DynatraceA
   const cache = yield* ResponseCache
   const fs = yield* FileSystem.FileSystem
 
-  const timeout = Duration.fromInputUnsafe(config.timeout ?? "30 seconds")
-  const downloadTimeout = Duration.fromInputUnsafe(config.downloadTimeout ?? "15 minutes")
+  const timeout = yield* duration("timeout", config.timeout ?? "30 seconds")
+  const downloadTimeout = yield* duration("downloadTimeout", config.downloadTimeout ?? "15 minutes")
   const ttl = Duration.minutes(Math.max(0, config.requestThresholdMinutes ?? 15))
   const userAgent = config.userAgent ?? "dynatrace-operator"
   const maxResponseBytes = config.maxResponseBytes ?? 32 * 1024 * 1024
-  const policy: Retry.RetryPolicy = { ...Retry.defaultRetryPolicy, ...config.retry }
+  const defaults = Retry.defaultRetryPolicy
+  const policy: Retry.RetryPolicy = {
+    times: Math.max(0, config.retry?.times ?? defaults.times),
+    base: yield* duration("retry.base", config.retry?.base ?? defaults.base),
+    maxDelay: yield* duration("retry.maxDelay", config.retry?.maxDelay ?? defaults.maxDelay),
+    maxRetryAfter: yield* duration("retry.maxRetryAfter", config.retry?.maxRetryAfter ?? defaults.maxRetryAfter)
+  }
   const retrySchedule = Retry.schedule(policy)
   const secrets = [
     config.apiToken,
