@@ -82,7 +82,7 @@ const retryOrGiveUp = Effect.fn("AppVolume.retryOrGiveUp")(function* (
   if (waited <= Duration.toMillis(request.retryTimeout)) {
     return yield* new CsiError.CsiError({
       code,
-      message: `${reason}; retrying for ${GoDuration.format(Duration.millis(Math.max(0, Duration.toMillis(request.retryTimeout) - waited)))} more`
+      message: `${reason}; retrying for ${GoDuration.format(Duration.seconds(Math.ceil((Duration.toMillis(request.retryTimeout) - waited) / 1000)))} more`
     })
   }
   yield* Effect.logWarning("Reached max mount attempts: the pod starts without the code module, unmonitored.").pipe(
