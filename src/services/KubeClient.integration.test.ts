@@ -389,6 +389,29 @@ layer(KubeClient.layer, { excludeTestServices: true })("KubeClient (shared contr
     })
   )
 
+  it.effect("renews a watch the server ended (timeoutSeconds) without relisting or losing events", () =>
+    Effect.gen(function* () {
+      const ns = yield* namespace
+      const program = Effect.gen(function* () {
+        const kube = yield* KubeClient
+        const seen = yield* kube.watch<ConfigMap>(Resources.ConfigMap, { namespace: ns, timeoutSeconds: 1 }).pipe(
+          Stream.filter((e) => e.type !== "Synced" && e.object.metadata?.name === "late"),
+          Stream.take(1),
+          Stream.runCollect,
+          Effect.forkChild
+        )
+        yield* Effect.sleep("3500 millis")
+        yield* kube.create(Resources.ConfigMap, cm(ns, "late", {}))
+        const [event] = Array.from(yield* Fiber.join(seen))
+        assert.strictEqual(event?.type, "Added")
+        const stats = yield* kube.requestStats
+        assert.strictEqual(stats.byVerb.list, 1)
+        assert.isAtLeast(stats.byVerb.watch, 3)
+      })
+      yield* program.pipe(Effect.provide(Layer.fresh(KubeClient.layer)))
+    })
+  )
+
   it.effect("the request counter counts exactly the requests made", () =>
     Effect.gen(function* () {
       const ns = yield* namespace

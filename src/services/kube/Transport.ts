@@ -62,6 +62,19 @@ const failed = (request: Request, response: HttpClientResponse.HttpClientRespons
     )
   )
 
+// Debug only: callers decide what a failure means (NotFound is often expected). Never bodies or headers.
+const logFailure = (e: KubeApiError.KubeApiError) =>
+  Effect.logDebug("Kubernetes API request failed").pipe(
+    Effect.annotateLogs({
+      verb: e.verb,
+      resource: e.resource,
+      ...(e.namespace === undefined ? {} : { namespace: e.namespace }),
+      ...(e.objectName === undefined ? {} : { name: e.objectName }),
+      reason: e.reason._tag,
+      ...(e.status === undefined ? {} : { status: e.status })
+    })
+  )
+
 /** Builds the transport; the agent (and its sockets) lives as long as the scope. */
 export const make = (
   connection: Connection,
@@ -115,7 +128,7 @@ export const make = (
           orElse: () =>
             Effect.fail(KubeApiError.fromTransport(request.info, `no answer within ${Duration.format(timeout)}`, where))
         }),
-        Effect.tapError(() => Effect.sync(counter.recordFailure))
+        Effect.tapError((e) => Effect.andThen(Effect.sync(counter.recordFailure), logFailure(e)))
       )
 
     const stream = (request: Request) =>
