@@ -353,13 +353,14 @@ const waitFor = async (
   }
 }
 
-const readFileWhenPresent = async (file: string, proc: Proc): Promise<string> => {
+const readCertBundle = async (file: string, proc: Proc): Promise<string> => {
   let text = ""
   await waitFor(
     `${path.basename(file)} to be written`,
     async () => {
       text = await fsp.readFile(file, "utf8")
-      return text.includes("-----END CERTIFICATE-----")
+      // Leaf + CA; checking for both also guards against reading a half-written file.
+      return pemBlocks(text).length >= 2
     },
     [proc]
   )
@@ -488,7 +489,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     let apiserver = startProc(plane, "kube-apiserver", "kube-apiserver", apiArgs)
 
     // The apiserver writes its self-signed serving cert (leaf + CA, IP SAN 127.0.0.1) early in its startup.
-    const bundle = await readFileWhenPresent(path.join(certDir, "apiserver.crt"), apiserver)
+    const bundle = await readCertBundle(path.join(certDir, "apiserver.crt"), apiserver)
     const ca = pemBlocks(bundle).at(-1) + "\n"
     const caFile = path.join(dir, "ca.crt")
     await fsp.writeFile(caFile, ca)
