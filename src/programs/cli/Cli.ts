@@ -4,6 +4,7 @@
  * their components land; `--help` on each says what it does.
  */
 import { Command } from "effect/cli"
+import { bootstrapCommand, withoutUnknownFlags } from "./BootstrapCommand.ts"
 import { generateCrdsCommand } from "./GenerateCrdsCommand.ts"
 
 /** The product version reported by `--version` and stamped into generated manifests. */
@@ -14,8 +15,8 @@ export const root = Command.make("dynatrace-operator").pipe(
   Command.withDescription(
     "Deploys and keeps Dynatrace components (OneAgent, ActiveGate, code-module injection, EdgeConnect) in the state a DynaKube or EdgeConnect resource asks for."
   ),
-  Command.withSubcommands([generateCrdsCommand])
+  Command.withSubcommands([bootstrapCommand, generateCrdsCommand])
 )
 
-/** Parses `argv` (without node and script) and runs the chosen subcommand. */
-export const run = Command.runWith(root, { version })
+/** Parses `argv` (without node and script) and runs the chosen subcommand; `bootstrap` ignores unknown flags. */
+export const run = (argv: ReadonlyArray<string>) => Command.runWith(root, { version })(withoutUnknownFlags(argv))
