@@ -98,7 +98,12 @@ export const fromWatchEvents = <T extends KubeObject.KubeObject>(
         })
       )
 
-    yield* Effect.forkScoped(Stream.runForEach(source, apply))
+    // Only a defect (e.g. a throwing indexer) can stop this; say so instead of serving a stale cache silently.
+    yield* Effect.forkScoped(
+      Stream.runForEach(source, apply).pipe(
+        Effect.tapCause((cause) => Effect.logError("Informer stopped; its cache is no longer updated", cause))
+      )
+    )
 
     if (options.resyncPeriod !== undefined) {
       const period = Duration.fromInputUnsafe(options.resyncPeriod)

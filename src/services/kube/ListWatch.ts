@@ -15,7 +15,7 @@
  * was not told about, or two `Added` for one object. The stream never fails: permanent errors (Forbidden,
  * NotFound for a CRD not yet installed) are logged and retried with the same backoff, as client-go does.
  */
-import { Effect, Schedule, Stream } from "effect"
+import { Clock, Effect, type Schedule, Stream } from "effect"
 import * as KubeApiError from "../KubeApiError.ts"
 import type * as KubeObject from "./KubeObject.ts"
 import * as List from "./List.ts"
@@ -109,13 +109,29 @@ export const listWatch = <T extends KubeObject.KubeObject>(
     )
 
     const reconnect = options.reconnect ?? RetryPolicy.watchReconnect()
-    return attempt.pipe(
+    const retried = attempt.pipe(
       Stream.tapError((e) =>
         Effect.logWarning("Watch failed; reconnecting").pipe(
           Effect.annotateLogs({ ...annotations, reason: e.reason._tag, error: e.message })
         )
       ),
-      Stream.retry(reconnect),
+      Stream.retry(reconnect)
+    )
+    // A watch the server ends within a second (a misbehaving proxy) must not become a busy loop: pause before
+    // the next one. Not after 410, which relists right away.
+    const paced = Stream.unwrap(
+      Effect.map(Clock.currentTimeMillis, (start) =>
+        Stream.concat(
+          retried,
+          Stream.fromEffectDrain(
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              now - start < 1000 && state.resourceVersion() !== undefined ? Effect.sleep("1 second") : Effect.void
+            )
+          )
+        )
+      )
+    )
+    return paced.pipe(
       Stream.forever,
       Stream.filter((s): s is WatchEvent<T> => s.type !== "Connected"),
       // The default schedule recurs forever; a finite custom one ends the stream once it gives up.
