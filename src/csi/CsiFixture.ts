@@ -111,7 +111,7 @@ const mountPointsUnder = (root: string): ReadonlyArray<string> =>
 /** Unmounts (lazily, deepest first) everything mounted under `root`. @category cleanup @since 0.1.0 */
 export const unmountAllUnder = (root: string): void => {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const points = [...mountPointsUnder(root)].sort((a, b) => b.length - a.length)
+    const points = mountPointsUnder(root).toSorted((a, b) => b.length - a.length)
     if (points.length === 0) return
     for (const mp of points) spawnSync("umount", ["-l", mp])
   }

@@ -73,6 +73,13 @@ const hostRequest = (f: CsiFixture.Fixture, volumeId: string, podUid: string, re
   volume_context: CsiFixture.appVolumeContext({ ...pod, uid: podUid }, "dynakube", { mode: "host" })
 })
 
+const settle = (p: Promise<unknown>) =>
+  p.then(
+    () => "OK",
+    (e: grpc.ServiceError) => grpc.status[e.code]
+  )
+const pause = () => new Promise((resolve) => setTimeout(resolve, 150))
+
 describe.skipIf(!isRoot)("CSI server", () => {
   describe("Identity", () => {
     it("names the driver, has no plugin capabilities and is ready", async () => {
@@ -134,7 +141,7 @@ describe.skipIf(!isRoot)("CSI server", () => {
       expect(fs.existsSync(f.dataDir.appMount("csi-0a1b2c"))).toBe(false)
       expect(fs.existsSync(link)).toBe(false)
       expect(fs.existsSync(path.dirname(link))).toBe(false)
-      expect(fs.readdirSync(lower, { recursive: true }).sort()).toEqual(
+      expect(fs.readdirSync(lower, { recursive: true }).toSorted()).toEqual(
         [
           "agent",
           "agent/conf",
@@ -142,7 +149,7 @@ describe.skipIf(!isRoot)("CSI server", () => {
           "agent/installer.version",
           "agent/lib64",
           "agent/lib64/liboneagentproc.so"
-        ].sort()
+        ].toSorted()
       )
     })
 
@@ -353,7 +360,7 @@ describe.skipIf(!isRoot)("CSI server", () => {
         f.client.nodeUnpublishVolume({ target_path: f.targetFor(pod.uid) }),
         grpc.status.INVALID_ARGUMENT
       )
-      expect(fs.readdirSync(f.dataDir.root).sort()).toEqual([DataDir.CodeModulesDirName])
+      expect(fs.readdirSync(f.dataDir.root).toSorted()).toEqual([DataDir.CodeModulesDirName])
     })
 
     it("answers Internal for an unknown mode, as the original", async () => {
@@ -392,12 +399,6 @@ describe.skipIf(!isRoot)("CSI server", () => {
       const f = await start({ nodeFs: slowMounts, maxInFlight: 2 })
       f.addCodeModule("1.299.0", codeModuleFiles)
       f.setLatest("dynakube", "1.299.0")
-      const settle = (p: Promise<unknown>) =>
-        p.then(
-          () => "OK",
-          (e: grpc.ServiceError) => grpc.status[e.code]
-        )
-      const pause = () => new Promise((resolve) => setTimeout(resolve, 150))
       const first = settle(f.client.nodePublishVolume(appRequest(f, "csi-c1")))
       await pause()
       const duplicate = settle(f.client.nodePublishVolume(appRequest(f, "csi-c1")))
