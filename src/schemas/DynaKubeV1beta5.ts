@@ -16,7 +16,7 @@
 import { Schema, Struct } from "effect"
 import * as V6 from "./DynaKubeV1beta6.ts"
 import { Condition, Int32, ObjectMeta, Time } from "./Kubernetes.ts"
-import { ConnectionInfo, Group, optional, required } from "./Shared.ts"
+import { ConnectionInfo, Group, optional } from "./Shared.ts"
 
 /** @category constants @since 0.1.0 */
 export const version = "v1beta5"

@@ -269,13 +269,13 @@ const keyOrder = [
   "required"
 ]
 
-const ordered = (node: Mutable): Mutable => {
-  const rank = (key: string) => {
-    const i = keyOrder.indexOf(key)
-    return i === -1 ? keyOrder.length : i
-  }
-  return Object.fromEntries(Object.entries(node).sort(([a], [b]) => rank(a) - rank(b)))
+const rank = (key: string): number => {
+  const i = keyOrder.indexOf(key)
+  return i === -1 ? keyOrder.length : i
 }
+
+const ordered = (node: Mutable): Mutable =>
+  Object.fromEntries(Object.entries(node).toSorted(([a], [b]) => rank(a) - rank(b)))
 
 /**
  * Converts a JSON Schema document (as returned by `Schema.toJsonSchemaDocument`) into a structural schema.
