@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { writeFileSync } from "node:fs"
+import { rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
@@ -62,6 +62,7 @@ console.log(
 )
 
 const stop = () => {
+  if (caFile !== undefined) rmSync(caFile, { force: true })
   void simulator.close().then(() => process.exit(0))
 }
 process.on("SIGINT", stop)

@@ -683,8 +683,7 @@ export const make = Effect.fn("DynatraceApi.make")(function* (config: DynatraceA
       method: "POST",
       path: EventsApi.path,
       token: "apiToken",
-      body: JSON.stringify(event),
-      ok: (status) => status >= 200 && status < 300
+      body: JSON.stringify(event)
     })
   )
 
