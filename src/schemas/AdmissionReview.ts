@@ -120,4 +120,6 @@ export const deny = (uid: string, code: number, message: string, reason?: string
 
 /** The RFC 6902 operations of a response (`[]` when it carries none); for tests and tooling. @category response @since 0.1.0 */
 export const patchOf = (response: AdmissionResponse): ReadonlyArray<unknown> =>
-  response.patch === undefined ? [] : (JSON.parse(Buffer.from(response.patch, "base64").toString("utf8")) as Array<unknown>)
+  response.patch === undefined
+    ? []
+    : (JSON.parse(Buffer.from(response.patch, "base64").toString("utf8")) as Array<unknown>)
