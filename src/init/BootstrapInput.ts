@@ -100,6 +100,38 @@ export interface RawFlags {
 }
 
 /**
+ * No flag set, no env (a base for building `RawFlags`).
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const noFlags: RawFlags = {
+  inputDirectory: Option.none(),
+  configDirectory: Option.none(),
+  target: Option.none(),
+  source: Option.none(),
+  installPath: Option.none(),
+  fullstack: false,
+  tenant: Option.none(),
+  technology: Option.none(),
+  version: Option.none(),
+  flavor: Option.none(),
+  url: Option.none(),
+  metadataEnrichment: false,
+  enableAttributesDtKubernetes: Option.none(),
+  suppressError: false,
+  attributes: [],
+  attributeContainers: [],
+  work: Option.none(),
+  debug: false,
+  podName: Option.none(),
+  podUid: Option.none(),
+  nodeName: Option.none(),
+  extractLinks: Option.none(),
+  connectionTimeout: Option.none()
+}
+
+/**
  * What to download when the agent files are not on the volume (only with `--version`).
  *
  * @category models
