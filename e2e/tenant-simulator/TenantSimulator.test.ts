@@ -23,6 +23,14 @@ const admin = (path: string, init?: RequestInit) =>
     headers: { "content-type": "application/json" }
   }).then(async (response) => ({ status: response.status, body: (await response.json()) as unknown }))
 
+const post = (path: string, body: unknown) =>
+  fetch(`${sim.url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Api-Token ${sim.apiToken}`, "content-type": "application/json" },
+    body: JSON.stringify(body)
+  })
+const downloadLatest = () => get("/v1/deployment/installer/agent/unix/paas/latest?include=all", sim.paasToken)
+
 const rejects = (promise: Promise<unknown>) =>
   promise.then(
     () => assert.fail("expected the request to fail"),
@@ -104,12 +112,6 @@ describe("tenant simulator", () => {
   })
 
   it("records events and settings, and exposes them over the admin API", async () => {
-    const post = (path: string, body: unknown) =>
-      fetch(`${sim.url}${path}`, {
-        method: "POST",
-        headers: { authorization: `Api-Token ${sim.apiToken}`, "content-type": "application/json" },
-        body: JSON.stringify(body)
-      })
     const event = { eventType: "MARKED_FOR_TERMINATION", attachRules: { entityIds: ["HOST-1"] }, start: 1, end: 1 }
     assert.strictEqual((await post("/v1/events", event)).status, 200)
     assert.strictEqual((await post("/v1/events", { eventType: 1 })).status, 400)
@@ -143,11 +145,10 @@ describe("tenant simulator", () => {
   })
 
   it("serves the same zip bytes on every request, with Content-Length and the digest the admin API reports", async () => {
-    const download = () => get("/v1/deployment/installer/agent/unix/paas/latest?include=all", sim.paasToken)
-    const first = await download()
+    const first = await downloadLatest()
     const bytes = Buffer.from(await first.arrayBuffer())
     assert.strictEqual(Number(first.headers.get("content-length")), bytes.length)
-    assert.deepStrictEqual(Buffer.from(await (await download()).arrayBuffer()), bytes)
+    assert.deepStrictEqual(Buffer.from(await (await downloadLatest()).arrayBuffer()), bytes)
     const { body } = await admin("/code-module")
     const { createHash } = await import("node:crypto")
     assert.deepStrictEqual(body, { size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") })

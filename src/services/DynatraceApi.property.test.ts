@@ -103,14 +103,13 @@ describe("DynatraceApi property", () => {
           retry: { times: 0 },
           requestThresholdMinutes: 0
         })
-        const run = <A>(effect: Effect.Effect<A, unknown>) => Effect.runPromiseExit(effect)
         yield* Effect.promise(() =>
           fc.assert(
             fc.asyncProperty(fc.constantFrom(...calls), fault, async ([endpoint, call], injected) => {
               sim.clearFaults()
               sim.inject(endpoint, injected, 1)
               const started = Date.now()
-              const exit = await run(call(api))
+              const exit = await Effect.runPromiseExit(call(api))
               const elapsed = Date.now() - started
               sim.clearFaults()
               assert.isBelow(elapsed, TIMEOUT_MS + 1500, `took ${elapsed} ms`)
