@@ -23,7 +23,20 @@
  * @since 0.1.0
  */
 import { NodeFileSystem } from "@effect/platform-node"
-import { Clock, Context, Duration, Effect, Exit, FileSystem, Layer, Option, Redacted, Schema, Stream } from "effect"
+import {
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Exit,
+  FileSystem,
+  Layer,
+  Metric,
+  Option,
+  Redacted,
+  Schema,
+  Stream
+} from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import { HttpBody, HttpClient, HttpClientRequest, type HttpClientError, type HttpClientResponse } from "effect/http"
 import * as ActiveGateTokenApi from "./dynatrace/ActiveGateToken.ts"
@@ -115,6 +128,19 @@ export interface SettingsObjects {
   readonly totalCount: number
   readonly items: ReadonlyArray<SettingsApi.SettingsObject>
 }
+
+/**
+ * Requests sent to tenants, by endpoint (method and path template, never a query or token) and outcome: the HTTP
+ * status, or `transport` / `timeout` when no status arrived. Answers served from the response cache are not requests.
+ * @category metrics
+ * @since 0.1.0
+ */
+export const tenantRequests = Metric.counter("dynatrace_api_requests_total", {
+  description: "Requests sent to the Dynatrace tenant API, by endpoint and status"
+})
+
+const countRequest = (endpoint: string, status: string) =>
+  Metric.update(Metric.withAttributes(tenantRequests, { endpoint, status }), 1)
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Service
@@ -295,7 +321,11 @@ export const make = Effect.fn("DynatraceApi.make")(function* (config: DynatraceA
       Effect.gen(function* () {
         const response = yield* HttpClient.withScope(http)
           .execute(request(call))
-          .pipe(Effect.mapError((error) => transportFailure(call, error)))
+          .pipe(
+            Effect.mapError((error) => transportFailure(call, error)),
+            Effect.tapError(() => countRequest(call.endpoint, "transport"))
+          )
+        yield* countRequest(call.endpoint, String(response.status))
         const body = yield* readCapped(call, response)
         const ok = (call.ok ?? defaultOk(call))(response.status)
         if (!ok) {
@@ -317,8 +347,12 @@ export const make = Effect.fn("DynatraceApi.make")(function* (config: DynatraceA
       Effect.timeoutOrElse({
         duration: limit,
         orElse: () =>
-          Effect.fail(
-            fail(call, new E.Timeout({ after: limit, message: `no answer within ${Duration.format(limit)}` }))
+          countRequest(call.endpoint, "timeout").pipe(
+            Effect.andThen(
+              Effect.fail(
+                fail(call, new E.Timeout({ after: limit, message: `no answer within ${Duration.format(limit)}` }))
+              )
+            )
           )
       })
     )
