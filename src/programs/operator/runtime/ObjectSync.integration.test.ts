@@ -1,4 +1,4 @@
-import { assert, describe, it, layer } from "@effect/vitest"
+import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
