@@ -1,15 +1,16 @@
 import { describe, expect, it } from "vitest"
 import * as CsiMetrics from "./CsiMetrics.ts"
 
+const overlay = (version: string, vol: string) => ({
+  mountPoint: `/pods/${vol}/mount`,
+  root: "/",
+  fsType: "overlay",
+  source: "overlay",
+  superOptions: `rw,lowerdir=/data/codemodules/${version},upperdir=/data/appmounts/${vol}/var,workdir=/data/appmounts/${vol}/work`
+})
+
 describe("CsiMetrics.countVersions", () => {
   it("counts overlay mounts per code-module version from their lowerdir", () => {
-    const overlay = (version: string, vol: string) => ({
-      mountPoint: `/pods/${vol}/mount`,
-      root: "/",
-      fsType: "overlay",
-      source: "overlay",
-      superOptions: `rw,lowerdir=/data/codemodules/${version},upperdir=/data/appmounts/${vol}/var,workdir=/data/appmounts/${vol}/work`
-    })
     const counts = CsiMetrics.countVersions(
       [
         overlay("1.2.3", "a"),
