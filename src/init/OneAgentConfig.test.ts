@@ -84,6 +84,32 @@ const snapshot = (dir: string) =>
       ])
   )
 
+/** The expected container.conf of the fixture pod. */
+const containerConf = (name: string, image: string) =>
+  [
+    "[container]",
+    "k8s_fullpodname web-1",
+    "k8s_poduid p-uid",
+    "k8s_namespace shop",
+    "k8s_cluster_id c-uid",
+    `k8s_containername ${name}`,
+    `containerName ${name}`,
+    `imageName ${image}`,
+    "k8s_node_name node-1",
+    "",
+    "[host]",
+    "tenant abc12345",
+    "isCloudNativeFullStack true",
+    ""
+  ].join("\n")
+
+const only = (ag: string | undefined, trusted: string | undefined) =>
+  OneAgentConfig.customPem({
+    ...InputDirectory.empty,
+    activeGatePem: Option.fromNullishOr(ag),
+    trustedPem: Option.fromNullishOr(trusted)
+  })
+
 describe("OneAgentConfig", () => {
   it.effect("writes every file of every container with the exact contents", () =>
     Effect.gen(function* () {
@@ -101,23 +127,6 @@ describe("OneAgentConfig", () => {
         "tenant abc12345",
         ""
       ].join("\n")
-      const containerConf = (name: string, image: string) =>
-        [
-          "[container]",
-          "k8s_fullpodname web-1",
-          "k8s_poduid p-uid",
-          "k8s_namespace shop",
-          "k8s_cluster_id c-uid",
-          `k8s_containername ${name}`,
-          `containerName ${name}`,
-          `imageName ${image}`,
-          "k8s_node_name node-1",
-          "",
-          "[host]",
-          "tenant abc12345",
-          "isCloudNativeFullStack true",
-          ""
-        ].join("\n")
       const custom =
         "-----BEGIN CERTIFICATE-----\nAG\n-----END CERTIFICATE-----\n\n-----BEGIN CERTIFICATE-----\nTRUSTED\n-----END CERTIFICATE-----\n"
       const perContainer = (name: string, image: string) => ({
@@ -161,12 +170,6 @@ describe("OneAgentConfig", () => {
   )
 
   it("custom.pem joins the ActiveGate and trusted certificates with a newline, whichever exist", () => {
-    const only = (ag: string | undefined, trusted: string | undefined) =>
-      OneAgentConfig.customPem({
-        ...InputDirectory.empty,
-        activeGatePem: Option.fromNullishOr(ag),
-        trustedPem: Option.fromNullishOr(trusted)
-      })
     expect(only("A", "T")).toEqual(Option.some("A\nT"))
     expect(only("A", undefined)).toEqual(Option.some("A\n"))
     expect(only(undefined, "T")).toEqual(Option.some("\nT"))
