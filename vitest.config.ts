@@ -20,6 +20,9 @@ export default defineConfig({
           name: "integration",
           include: ["src/**/*.integration.test.ts", "e2e/**/*.test.ts"],
           globalSetup: ["e2e/controlplane/globalSetup.ts"],
+          // Files share one control plane and cluster-scoped objects (CRDs and their conversion stanza, webhook
+          // configurations): one file at a time keeps them from fighting. Tests inside a file may still overlap.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000
         }
