@@ -13,7 +13,7 @@ export interface Condition {
   readonly reason: string
   readonly message: string
   readonly lastTransitionTime: string
-  readonly observedGeneration?: number | undefined
+  readonly observedGeneration?: number
 }
 
 /** What a reconcile says about one condition; times and generations are filled in by `set`. */

@@ -1,0 +1,79 @@
+/**
+ * DynaKube feature flags: annotations under `feature.dynatrace.com/` (spec §1.4), read with the original's rules.
+ * Booleans parse like Go's `strconv.ParseBool` (1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False); anything
+ * else means "the default". Only the flags the operator's controllers read are here; the webhook reads its own.
+ *
+ * @since 0.1.0
+ */
+import { Option, Schema } from "effect"
+import type { KubeObject } from "../../../services/kube/KubeObject.ts"
+
+export const prefix = "feature.dynatrace.com/"
+
+/** Annotation keys. */
+export const keys = {
+  automaticInjection: `${prefix}automatic-injection`,
+  ignoredNamespaces: `${prefix}ignored-namespaces`,
+  oneAgentInitialConnectRetry: `${prefix}oneagent-initial-connect-retry-ms`,
+  oneAgentIgnoreProxy: `${prefix}oneagent-ignore-proxy`,
+  activeGateIgnoreProxy: `${prefix}activegate-ignore-proxy`,
+  activeGateUpdates: `${prefix}activegate-updates`,
+  disableActiveGateUpdates: `${prefix}disable-activegate-updates`,
+  usePublicRegistry: `${prefix}use-public-registry`,
+  noProxy: `${prefix}no-proxy`,
+  automaticKubernetesApiMonitoring: `${prefix}automatic-kubernetes-api-monitoring`,
+  oneAgentMaxUnavailable: `${prefix}oneagent-max-unavailable`
+} as const
+
+const trueValues = new Set(["1", "t", "T", "TRUE", "true", "True"])
+const falseValues = new Set(["0", "f", "F", "FALSE", "false", "False"])
+
+/** Go's `strconv.ParseBool`; `undefined` when the text is not a boolean. */
+export const parseBool = (text: string | undefined): boolean | undefined =>
+  text === undefined ? undefined : trueValues.has(text) ? true : falseValues.has(text) ? false : undefined
+
+/** The feature flags of one DynaKube as the controllers use them. */
+export interface FeatureFlags {
+  readonly automaticInjection: boolean
+  /** Regexes of namespaces that are never mapped. */
+  readonly ignoredNamespaces: ReadonlyArray<string>
+  readonly oneAgentIgnoreProxy: boolean
+  readonly activeGateIgnoreProxy: boolean
+  /** ActiveGate auto-update (on unless one of the two flags turns it off). */
+  readonly activeGateUpdates: boolean
+  /** Resolve images from the public registry (forced on with a platform token by the caller). */
+  readonly usePublicRegistry: boolean
+  readonly noProxy: string
+  readonly automaticKubernetesApiMonitoring: boolean
+}
+
+/** The default ignored namespaces for an operator in `operatorNamespace`. */
+export const defaultIgnoredNamespaces = (operatorNamespace: string): ReadonlyArray<string> => [
+  `^${operatorNamespace}$`,
+  "^kube-.*",
+  "^openshift(-.*)?",
+  "^gke-.*",
+  "^gmp-.*"
+]
+
+const decodeIgnored = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Array(Schema.String)))
+
+const parseIgnored = (text: string | undefined): ReadonlyArray<string> | undefined =>
+  text === undefined ? undefined : Option.getOrUndefined(decodeIgnored(text))
+
+/** Reads the flags of a DynaKube. */
+export const read = (dk: KubeObject, operatorNamespace: string): FeatureFlags => {
+  const a = dk.metadata?.annotations ?? {}
+  const bool = (key: string, fallback: boolean) => parseBool(a[key]) ?? fallback
+  const disableUpdates = parseBool(a[keys.disableActiveGateUpdates])
+  return {
+    automaticInjection: bool(keys.automaticInjection, true),
+    ignoredNamespaces: parseIgnored(a[keys.ignoredNamespaces]) ?? defaultIgnoredNamespaces(operatorNamespace),
+    oneAgentIgnoreProxy: bool(keys.oneAgentIgnoreProxy, false),
+    activeGateIgnoreProxy: bool(keys.activeGateIgnoreProxy, false),
+    activeGateUpdates: disableUpdates === true ? false : bool(keys.activeGateUpdates, true),
+    usePublicRegistry: bool(keys.usePublicRegistry, false),
+    noProxy: a[keys.noProxy] ?? "",
+    automaticKubernetesApiMonitoring: bool(keys.automaticKubernetesApiMonitoring, true)
+  }
+}
