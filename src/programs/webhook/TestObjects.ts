@@ -1,0 +1,195 @@
+/**
+ * Builders for the webhook's tests, golden fixtures and benchmark: pods, namespaces, DynaKubes and
+ * AdmissionReviews made from a base plus modifier functions (`pod("app", withContainer("b"), withAnnotation(…))`).
+ *
+ * @since 0.1.0
+ */
+import type { DynaKube } from "../../schemas/DynaKubeV1beta6.ts"
+import type { Container, Namespace, Pod } from "../../schemas/Pod.ts"
+import type { Settings } from "./pod/InjectionPolicy.ts"
+import * as Keys from "./Keys.ts"
+
+type Mod<T> = (value: T) => T
+
+const apply = <T>(base: T, mods: ReadonlyArray<Mod<T>>): T => mods.reduce((acc, mod) => mod(acc), base)
+
+/** The operator namespace of the test objects. @category constants @since 0.1.0 */
+export const operatorNamespace = "dynatrace"
+
+/** Settings as a default install would have them. @category settings @since 0.1.0 */
+export const settings = (overrides: Partial<Settings> = {}): Settings => ({
+  operatorNamespace,
+  operatorImage: "public.ecr.aws/dynatrace/dynatrace-operator:v1.7.0",
+  operatorVersion: "1.7.0",
+  csiDriver: true,
+  openShift: false,
+  metadataSizeLimit: 24576,
+  extractCodeModulesImageLinks: false,
+  ...overrides
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// pods
+
+/** A container. @category pods @since 0.1.0 */
+export const container = (
+  name: string,
+  image = `registry.example.com/team/${name}:1.0`,
+  extra: Partial<Container> = {}
+): Container => ({
+  name,
+  image,
+  ...extra
+})
+
+/** A pod of a ReplicaSet in namespace `apps` with one container `app`. @category pods @since 0.1.0 */
+export const pod = (name: string, ...mods: ReadonlyArray<Mod<Pod>>): Pod =>
+  apply<Pod>(
+    {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        generateName: `${name}-7d9f8c-`,
+        namespace: "apps",
+        labels: { app: name },
+        ownerReferences: [
+          { apiVersion: "apps/v1", kind: "ReplicaSet", name: `${name}-7d9f8c`, uid: `uid-${name}-rs`, controller: true }
+        ]
+      },
+      spec: { containers: [container(name)] }
+    },
+    mods
+  )
+
+/** Adds a container. @category pods @since 0.1.0 */
+export const withContainer =
+  (name: string, image?: string, extra: Partial<Container> = {}): Mod<Pod> =>
+  (p) => ({ ...p, spec: { ...p.spec, containers: [...p.spec.containers, container(name, image, extra)] } })
+
+/** Replaces the containers. @category pods @since 0.1.0 */
+export const withContainers =
+  (...containers: ReadonlyArray<Container>): Mod<Pod> =>
+  (p) => ({ ...p, spec: { ...p.spec, containers } })
+
+/** Sets a pod annotation. @category pods @since 0.1.0 */
+export const withAnnotation =
+  (key: string, value: string): Mod<Pod> =>
+  (p) => ({ ...p, metadata: { ...p.metadata, annotations: { ...p.metadata.annotations, [key]: value } } })
+
+/** Sets a field of the spec (any field, known or not). @category pods @since 0.1.0 */
+export const withSpecField =
+  (key: string, value: unknown): Mod<Pod> =>
+  (p) => ({ ...p, spec: { ...p.spec, [key]: value } })
+
+/** Moves the pod into a namespace. @category pods @since 0.1.0 */
+export const inNamespace =
+  (namespace: string): Mod<Pod> =>
+  (p) => ({ ...p, metadata: { ...p.metadata, namespace } })
+
+// ---------------------------------------------------------------------------------------------------------------
+// namespaces
+
+/** A namespace mapped to DynaKube `dk` (label set). @category namespaces @since 0.1.0 */
+export const namespace = (
+  name: string,
+  labels: Readonly<Record<string, string>> = { [Keys.instanceLabel]: "dk" },
+  annotations?: Readonly<Record<string, string>>
+): Namespace => ({
+  apiVersion: "v1",
+  kind: "Namespace",
+  metadata: { name, labels, ...(annotations === undefined ? {} : { annotations }) }
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// DynaKubes
+
+/** A DynaKube `dk` in the operator namespace with no OneAgent mode. @category dynakubes @since 0.1.0 */
+export const dynakube = (...mods: ReadonlyArray<Mod<DynaKube>>): DynaKube =>
+  apply<DynaKube>(
+    {
+      apiVersion: "dynatrace.com/v1beta6",
+      kind: "DynaKube",
+      metadata: { name: "dk", namespace: operatorNamespace },
+      spec: { apiUrl: "https://abc12345.live.dynatrace.com/api" },
+      status: {
+        kubeSystemUUID: "9f8e7d6c-0000-4000-8000-000000000001",
+        kubernetesClusterName: "prod-eu",
+        kubernetesClusterMEID: "KUBERNETES_CLUSTER-0123456789ABCDEF",
+        codeModules: { version: "1.309.0.20250101-120000" },
+        oneAgent: { connectionInfoStatus: { tenantUUID: "abc12345" } }
+      }
+    },
+    mods
+  )
+
+/** cloudNativeFullStack. @category dynakubes @since 0.1.0 */
+export const cloudNative =
+  (spec: Record<string, unknown> = {}): Mod<DynaKube> =>
+  (dk) => ({ ...dk, spec: { ...dk.spec, oneAgent: { cloudNativeFullStack: spec } } })
+
+/** applicationMonitoring. @category dynakubes @since 0.1.0 */
+export const applicationMonitoring =
+  (spec: Record<string, unknown> = {}): Mod<DynaKube> =>
+  (dk) => ({ ...dk, spec: { ...dk.spec, oneAgent: { applicationMonitoring: spec } } })
+
+/** metadata enrichment on. @category dynakubes @since 0.1.0 */
+export const enrichment =
+  (extra: Record<string, unknown> = {}): Mod<DynaKube> =>
+  (dk) => ({ ...dk, spec: { ...dk.spec, metadataEnrichment: { enabled: true, ...extra } } })
+
+/** OTLP exporter configuration for the given signals. @category dynakubes @since 0.1.0 */
+export const otlp =
+  (signals: ReadonlyArray<"traces" | "metrics" | "logs">, extra: Record<string, unknown> = {}): Mod<DynaKube> =>
+  (dk) => ({
+    ...dk,
+    spec: {
+      ...dk.spec,
+      otlpExporterConfiguration: { signals: Object.fromEntries(signals.map((s) => [s, {}])), ...extra }
+    }
+  })
+
+/** Sets a DynaKube annotation (feature flags). @category dynakubes @since 0.1.0 */
+export const withDkAnnotation =
+  (key: string, value: string): Mod<DynaKube> =>
+  (dk) => ({ ...dk, metadata: { ...dk.metadata, annotations: { ...dk.metadata?.annotations, [key]: value } } })
+
+/** Merges into the status. @category dynakubes @since 0.1.0 */
+export const withStatus =
+  (status: Record<string, unknown>): Mod<DynaKube> =>
+  (dk) => ({ ...dk, status: { ...dk.status, ...status } })
+
+/** Merges into the spec. @category dynakubes @since 0.1.0 */
+export const withSpec =
+  (spec: Record<string, unknown>): Mod<DynaKube> =>
+  (dk) => ({ ...dk, spec: { ...dk.spec, ...spec } })
+
+// ---------------------------------------------------------------------------------------------------------------
+// reviews
+
+/** An AdmissionReview for creating `object` (a pod by default) in `namespace`. @category reviews @since 0.1.0 */
+export const review = (
+  object: unknown,
+  options: {
+    readonly uid?: string
+    readonly namespace?: string
+    readonly kind?: { readonly group: string; readonly version: string; readonly kind: string }
+    readonly operation?: string
+    readonly username?: string
+    readonly dryRun?: boolean
+  } = {}
+) => ({
+  apiVersion: "admission.k8s.io/v1",
+  kind: "AdmissionReview",
+  request: {
+    uid: options.uid ?? "705ab4f5-6393-11e8-b7cc-42010a800002",
+    kind: options.kind ?? { group: "", version: "v1", kind: "Pod" },
+    resource: { group: "", version: "v1", resource: "pods" },
+    requestKind: options.kind ?? { group: "", version: "v1", kind: "Pod" },
+    namespace: options.namespace ?? "apps",
+    operation: options.operation ?? "CREATE",
+    userInfo: { username: options.username ?? "system:serviceaccount:kube-system:replicaset-controller" },
+    object,
+    dryRun: options.dryRun ?? false,
+    options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" }
+  }
+})
