@@ -76,6 +76,19 @@ describe("ZipExtractor.extract", () => {
     })
   )
 
+  it.effect("extracts every one of thousands of entries (nothing dropped with entries in flight)", () =>
+    Effect.gen(function* () {
+      const entries = Array.from({ length: 2000 }, (_, i) => ({ name: `d${i % 7}/f${i}.txt`, data: `content ${i}` }))
+      const zip = yield* Effect.promise(() => makeZip(entries))
+      const { archive, destination } = setup(zip)
+      const summary = yield* ZipExtractor.extract(archive, destination, { concurrency: 8 })
+      expect(summary.files).toBe(2000)
+      for (const entry of entries) {
+        expect(fs.readFileSync(path.join(destination, entry.name), "utf8")).toBe(entry.data)
+      }
+    })
+  )
+
   it.effect("drops setuid bits and group/other write from the archive's modes", () =>
     Effect.gen(function* () {
       const zip = yield* Effect.promise(() => makeZip([{ name: "x", data: "x", mode: 0o104777 }]))

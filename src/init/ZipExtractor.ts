@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Effect, Queue, Schema, Stream } from "effect"
+import { Effect, Option, Schema, Stream } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Readable, Transform, type TransformCallback } from "node:stream"
@@ -104,6 +104,8 @@ const S_IFMT = 0o170000
 const S_IFDIR = 0o040000
 const S_IFLNK = 0o120000
 const MAX_LINK_TARGET = 4096
+/** Central-directory entries read per pull: bounds what is buffered ahead of the writers. */
+const ENTRY_BATCH = 256
 const MAX_BUFFER = 1024 * 1024
 /** Big buffers for big entries (fewer syscalls), small ones for the many small files (less garbage). */
 const bufferFor = (size: number) => Math.min(MAX_BUFFER, Math.max(16 * 1024, 2 ** Math.ceil(Math.log2(size + 1))))
@@ -509,62 +511,77 @@ export const extract = Effect.fn("ZipExtractor.extract")(function* (
     catch: (cause) => asExtractionError(archive, undefined, cause)
   })
 
-  // Walks the central directory; every entry is checked before any of its bytes are read.
+  // Walks the central directory one entry per pull (so a huge directory is never buffered ahead of the writers);
+  // every entry is checked before any of its bytes are read.
   let declaredBytes = 0
   let seen = 0
-  const entries = Stream.callback<Planned, ExtractionError>((queue) =>
-    Effect.sync(() => {
-      const fail = (error: ExtractionError) => {
-        zip.removeAllListeners("entry")
-        Queue.failCauseUnsafe(queue, Cause.fail(error))
-      }
-      zip.on("error", (err: Error) => fail(asExtractionError(archive, undefined, err)))
-      zip.on("end", () => void Queue.endUnsafe(queue))
-      zip.on("entry", (entry: yauzl.Entry) => {
-        seen++
-        if (seen > limits.maxEntries) {
-          return fail(refuse("TooManyEntries", `Archive has more than ${limits.maxEntries} entries.`))
-        }
-        const raw = decodeName(entry)
-        const checked = validateEntryName(raw)
-        if (checked._tag === "Refused") {
-          const message =
-            checked.reason === "AbsolutePath"
-              ? `Entry ${JSON.stringify(raw)} has an absolute path.`
-              : checked.reason === "ZipSlip"
-                ? `Entry ${JSON.stringify(raw)} points outside the destination.`
-                : `Entry ${JSON.stringify(raw)} has an invalid name.`
-          return fail(refuse(checked.reason, message, raw))
-        }
-        const name = checked.name
-        const type = isUnixEntry(entry) ? (entry.externalFileAttributes >>> 16) & S_IFMT : 0
-        if (entry.isEncrypted()) return fail(refuse("Corrupt", `Entry ${name} is encrypted.`, name))
-        declaredBytes += entry.uncompressedSize
-        if (declaredBytes > limits.maxTotalBytes) {
-          return fail(
-            refuse("TooLarge", `Archive declares more than the limit of ${limits.maxTotalBytes} bytes.`, name)
-          )
-        }
-        let planned: Planned | undefined
-        if (raw.endsWith("/") || type === S_IFDIR) {
-          if (name !== "") planned = { _tag: "Directory", name, mode: permissions(entry) }
-        } else if (name === "") {
-          return fail(refuse("Corrupt", `Entry ${JSON.stringify(raw)} has no name.`, raw))
-        } else if (type === S_IFLNK) {
-          planned = { _tag: "Symlink", name, entry }
-        } else {
-          if (!entry.canDecodeFileData()) {
-            return fail(
-              refuse("Corrupt", `Entry ${name} uses unsupported compression method ${entry.compressionMethod}.`, name)
-            )
-          }
-          planned = { _tag: "File", name, mode: permissions(entry) ?? 0o644, entry }
-        }
-        if (planned !== undefined) Queue.offerUnsafe(queue, planned)
-        zip.readEntry()
-      })
-      zip.readEntry()
-    })
+  const plan = (entry: yauzl.Entry): Planned | ExtractionError | undefined => {
+    seen++
+    if (seen > limits.maxEntries) {
+      return refuse("TooManyEntries", `Archive has more than ${limits.maxEntries} entries.`)
+    }
+    const raw = decodeName(entry)
+    const checked = validateEntryName(raw)
+    if (checked._tag === "Refused") {
+      const message =
+        checked.reason === "AbsolutePath"
+          ? `Entry ${JSON.stringify(raw)} has an absolute path.`
+          : checked.reason === "ZipSlip"
+            ? `Entry ${JSON.stringify(raw)} points outside the destination.`
+            : `Entry ${JSON.stringify(raw)} has an invalid name.`
+      return refuse(checked.reason, message, raw)
+    }
+    const name = checked.name
+    const type = isUnixEntry(entry) ? (entry.externalFileAttributes >>> 16) & S_IFMT : 0
+    if (entry.isEncrypted()) return refuse("Corrupt", `Entry ${name} is encrypted.`, name)
+    declaredBytes += entry.uncompressedSize
+    if (declaredBytes > limits.maxTotalBytes) {
+      return refuse("TooLarge", `Archive declares more than the limit of ${limits.maxTotalBytes} bytes.`, name)
+    }
+    if (raw.endsWith("/") || type === S_IFDIR) {
+      return name === "" ? undefined : { _tag: "Directory", name, mode: permissions(entry) }
+    }
+    if (name === "") return refuse("Corrupt", `Entry ${JSON.stringify(raw)} has no name.`, raw)
+    if (type === S_IFLNK) return { _tag: "Symlink", name, entry }
+    if (!entry.canDecodeFileData()) {
+      return refuse("Corrupt", `Entry ${name} uses unsupported compression method ${entry.compressionMethod}.`, name)
+    }
+    return { _tag: "File", name, mode: permissions(entry) ?? 0o644, entry }
+  }
+  // An error outside a pull would otherwise be thrown by the emitter, and yauzl reads nothing after one.
+  let zipError: ExtractionError | undefined
+  zip.on("error", (err: Error) => void (zipError ??= asExtractionError(archive, undefined, err)))
+  // Entries come in batches: one resumption per entry would cost an event-loop turn each.
+  let ended = false
+  const nextBatch = Effect.callback<ReadonlyArray<Planned>, ExtractionError>((resume) => {
+    if (zipError !== undefined) return resume(Effect.fail(zipError))
+    if (ended) return resume(Effect.succeed([]))
+    const batch: Array<Planned> = []
+    const settle = (result: Effect.Effect<ReadonlyArray<Planned>, ExtractionError>) => {
+      zip.off("entry", onEntry)
+      zip.off("end", onEnd)
+      zip.off("error", onError)
+      resume(result)
+    }
+    const onEntry = (entry: yauzl.Entry) => {
+      const planned = plan(entry)
+      if (planned instanceof ExtractionError) return settle(Effect.fail(planned))
+      if (planned !== undefined) batch.push(planned)
+      if (batch.length >= ENTRY_BATCH) settle(Effect.succeed(batch))
+      else zip.readEntry()
+    }
+    const onEnd = () => {
+      ended = true
+      settle(Effect.succeed(batch))
+    }
+    const onError = (err: Error) => settle(Effect.fail(asExtractionError(archive, undefined, err)))
+    zip.on("entry", onEntry)
+    zip.once("end", onEnd)
+    zip.once("error", onError)
+    zip.readEntry()
+  })
+  const entries = Stream.paginate(undefined, () =>
+    nextBatch.pipe(Effect.map((batch) => [batch, ended ? Option.none<undefined>() : Option.some(undefined)] as const))
   )
 
   const total = { value: 0 }
