@@ -62,6 +62,14 @@ const generate = async (target: string) => {
   return i + 1
 }
 
+/** Relative path and size of every file below `dir`, one per line, sorted. */
+const manifest = (dir: string) =>
+  (fs.readdirSync(dir, { recursive: true }) as Array<string>)
+    .filter((rel) => fs.lstatSync(path.join(dir, rel)).isFile())
+    .map((rel) => `${rel} ${fs.statSync(path.join(dir, rel)).size}`)
+    .toSorted()
+    .join("\n")
+
 const median = (xs: ReadonlyArray<number>) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /** Flushes dirty pages first, so a run does not pay for the previous run's writeback. */
@@ -107,6 +115,14 @@ const main = async () => {
       } else {
         runTheirs()
         await runOurs()
+      }
+      if (r === 0 && hasUnzip) {
+        // Same tree as unzip's, or the timing means nothing.
+        const same = manifest(path.join(work, `ours-${r}`)) === manifest(path.join(work, `unzip-${r}`))
+        console.log(
+          same ? "Extracted tree matches unzip's (names, sizes)." : "MISMATCH: extracted tree differs from unzip's!"
+        )
+        if (!same) process.exitCode = 1
       }
       fs.rmSync(path.join(work, `ours-${r}`), { recursive: true, force: true })
       fs.rmSync(path.join(work, `unzip-${r}`), { recursive: true, force: true })
