@@ -496,7 +496,7 @@ export const extract = Effect.fn("ZipExtractor.extract")(function* (
       try: () => fs.promises.open(archive, "r"),
       catch: (cause) => asExtractionError(archive, undefined, cause)
     }),
-    (file) => Effect.promise(() => file.close())
+    (file) => Effect.promise(() => file.close().catch(() => undefined))
   )
   const small = new SmallReader(source.fd)
   if (zip.entryCount > limits.maxEntries) {
@@ -511,8 +511,8 @@ export const extract = Effect.fn("ZipExtractor.extract")(function* (
     catch: (cause) => asExtractionError(archive, undefined, cause)
   })
 
-  // Walks the central directory one entry per pull (so a huge directory is never buffered ahead of the writers);
-  // every entry is checked before any of its bytes are read.
+  // Walks the central directory in batches pulled by the writers (so a huge directory is never buffered far ahead
+  // of them); every entry is checked before any of its bytes are read.
   let declaredBytes = 0
   let seen = 0
   const plan = (entry: yauzl.Entry): Planned | ExtractionError | undefined => {
