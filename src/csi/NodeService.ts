@@ -169,12 +169,17 @@ export const make = Effect.fn("NodeService.make")(function* (config: Config) {
   const unpublishValidated = Effect.fn("NodeService.unpublishValidated")(function* (
     request: VolumeRequest.UnpublishRequest
   ) {
-    const unmounted = yield* nodeFs
-      .unmount(request.targetPath)
-      .pipe(Effect.mapError((e) => CsiError.internal(`unmounting ${request.targetPath} failed: ${e.message}`)))
-    if (yield* isMounted(request.targetPath)) {
-      return yield* CsiError.internal(`${request.targetPath} is still a mount point after unmounting it`)
+    // Unmount until nothing is mounted there any more (mounts can be stacked after a crash mid-publish).
+    let unmounted = false
+    let clear = false
+    for (let attempt = 0; attempt < 8 && !clear; attempt++) {
+      const did = yield* nodeFs
+        .unmount(request.targetPath)
+        .pipe(Effect.mapError((e) => CsiError.internal(`unmounting ${request.targetPath} failed: ${e.message}`)))
+      unmounted ||= did
+      clear = !did
     }
+    if (!clear) return yield* CsiError.internal(`${request.targetPath} is still a mount point after unmounting it`)
     yield* unmountLegacy(request.volumeId)
     const cleaned = yield* provide(AppVolume.cleanup(dataDir, request.volumeId))
 

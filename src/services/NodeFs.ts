@@ -18,6 +18,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { execFile } from "node:child_process"
 import { constants as osConstants } from "node:os"
 import * as fs from "node:fs/promises"
+import * as nodePath from "node:path"
 
 /** Why a mount operation failed. @category errors @since 0.1.0 */
 export const MountFailureReason = Schema.Literals(["PermissionDenied", "NotFound", "Busy", "Invalid", "Failed"])
@@ -112,6 +113,12 @@ const isMountPointIn = (mounts: Effect.Effect<ReadonlyArray<MountInfo>>) => (pat
   Effect.gen(function* () {
     const real = yield* Effect.tryPromise(() => fs.realpath(path)).pipe(Effect.option)
     if (real._tag === "None") return false
+    // Fast path: a different device than the parent directory means a mount (overlayfs always has its own).
+    // A bind mount from the same file system keeps the device, so "same device" still needs the mount table.
+    const devices = yield* Effect.tryPromise(() =>
+      Promise.all([fs.stat(real.value), fs.stat(nodePath.dirname(real.value))])
+    ).pipe(Effect.option)
+    if (devices._tag === "Some" && devices.value[0].dev !== devices.value[1].dev) return true
     const table = yield* mounts
     return table.some((m) => m.mountPoint === real.value)
   })
@@ -147,15 +154,18 @@ const MS_RDONLY = 1
 const MS_REMOUNT = 32
 const MS_BIND = 4096
 
+type Callback = (error: unknown, result: number) => void
+
 interface Libc {
   readonly mount: (
     source: string | null,
     target: string,
     fsType: string | null,
     flags: number,
-    data: string | null
-  ) => number
-  readonly umount2: (target: string, flags: number) => number
+    data: string | null,
+    callback: Callback
+  ) => void
+  readonly umount2: (target: string, flags: number, callback: Callback) => void
   readonly errno: () => number
 }
 
@@ -166,47 +176,67 @@ const loadLibc: Effect.Effect<Libc, unknown> = Effect.tryPromise(async () => {
     "int mount(const char *source, const char *target, const char *filesystemtype, unsigned long mountflags, const char *data)"
   )
   const umount2 = libc.func("int umount2(const char *target, int flags)")
-  return { mount, umount2, errno: () => koffi.errno() }
+  return {
+    mount: (source, target, fsType, flags, data, callback) =>
+      mount.async(source, target, fsType, flags, data, callback),
+    umount2: (target, flags, callback) => umount2.async(target, flags, callback),
+    errno: () => koffi.errno()
+  }
 })
 
 const makeSyscall = (libc: Libc): NodeFs["Service"] => {
-  // The calls are synchronous: a local overlay or bind mount takes well under a millisecond of kernel time, and
-  // errno is only reliable right after a call on the same thread.
+  // The calls run on libuv's thread pool (koffi's async mode), so the event loop keeps serving while the kernel
+  // works; koffi hands the call's errno to the callback's thread, where it is read first thing.
   const call = (
     operation: "mount" | "unmount",
     target: string,
     describe: string,
-    invoke: () => number
+    invoke: (callback: Callback) => void
   ): Effect.Effect<void, MountError> =>
-    Effect.suspend(() => {
-      const result = invoke()
-      if (result === 0) return Effect.void
-      const errno = libc.errno()
-      const name = errnoNames.get(errno) ?? `errno ${errno}`
-      return Effect.fail(
-        new MountError({ operation, target, reason: reasonOfErrno(errno), message: `${describe} failed: ${name}` })
-      )
+    Effect.callback<void, MountError>((resume) => {
+      invoke((error, result) => {
+        if (error === null || error === undefined) {
+          if (result === 0) return resume(Effect.void)
+          const errno = libc.errno()
+          const name = errnoNames.get(errno) ?? `errno ${errno}`
+          return resume(
+            Effect.fail(
+              new MountError({
+                operation,
+                target,
+                reason: reasonOfErrno(errno),
+                message: `${describe} failed: ${name}`
+              })
+            )
+          )
+        }
+        resume(
+          Effect.fail(
+            new MountError({ operation, target, reason: "Failed", message: `${describe} failed: ${String(error)}` })
+          )
+        )
+      })
     })
   return NodeFs.of({
     backend: "syscall",
     mountOverlay: (m) =>
-      call("mount", m.target, `mount overlay on ${m.target}`, () =>
-        libc.mount("overlay", m.target, "overlay", 0, `lowerdir=${m.lower},upperdir=${m.upper},workdir=${m.work}`)
+      call("mount", m.target, `mount overlay on ${m.target}`, (cb) =>
+        libc.mount("overlay", m.target, "overlay", 0, `lowerdir=${m.lower},upperdir=${m.upper},workdir=${m.work}`, cb)
       ),
     bindMount: (source, target, options) =>
-      call("mount", target, `bind mount ${source} on ${target}`, () =>
-        libc.mount(source, target, null, MS_BIND, null)
+      call("mount", target, `bind mount ${source} on ${target}`, (cb) =>
+        libc.mount(source, target, null, MS_BIND, null, cb)
       ).pipe(
         Effect.andThen(
           options.readOnly
-            ? call("mount", target, `remount ${target} read-only`, () =>
-                libc.mount(null, target, null, MS_REMOUNT | MS_BIND | MS_RDONLY, null)
+            ? call("mount", target, `remount ${target} read-only`, (cb) =>
+                libc.mount(null, target, null, MS_REMOUNT | MS_BIND | MS_RDONLY, null, cb)
               )
             : Effect.void
         )
       ),
     unmount: (target) =>
-      call("unmount", target, `unmount ${target}`, () => libc.umount2(target, 0)).pipe(
+      call("unmount", target, `unmount ${target}`, (cb) => libc.umount2(target, 0, cb)).pipe(
         Effect.as(true),
         // EINVAL: not a mount point; ENOENT: gone already. Both mean "nothing mounted here".
         Effect.catchIf(
