@@ -17,7 +17,7 @@ import type { Probe } from "./WorkloadTypes.ts"
 const second = 1_000_000_000
 
 /** `status.oneAgent.healthcheck` as the original stores it. @category models @since 0.1.0 */
-export interface HealthConfig {
+export type HealthConfig = {
   readonly Test: ReadonlyArray<string>
   readonly Interval: number
   readonly Timeout: number
