@@ -14,7 +14,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Schema, Semaphore } from "effect"
 import { execFile } from "node:child_process"
 import { constants as osConstants } from "node:os"
 import * as fs from "node:fs/promises"
@@ -186,7 +186,10 @@ const loadLibc: Effect.Effect<Libc, unknown> = Effect.tryPromise(async () => {
 
 const makeSyscall = (libc: Libc): NodeFs["Service"] => {
   // The calls run on libuv's thread pool (koffi's async mode), so the event loop keeps serving while the kernel
-  // works; koffi hands the call's errno to the callback's thread, where it is read first thing.
+  // works; koffi hands the call's errno to the callback's thread, where it is read first thing. One call at a
+  // time: the kernel serialises mount operations anyway, and more would only park pool threads that file system
+  // calls of other publishes need.
+  const one = Semaphore.makeUnsafe(1)
   const call = (
     operation: "mount" | "unmount",
     target: string,
@@ -216,7 +219,7 @@ const makeSyscall = (libc: Libc): NodeFs["Service"] => {
           )
         )
       })
-    })
+    }).pipe(one.withPermits(1))
   return NodeFs.of({
     backend: "syscall",
     mountOverlay: (m) =>
