@@ -9,6 +9,7 @@ import {
   cloudNativeFullStack,
   dynakube,
   hostMonitoring,
+  type Modifier,
   operator,
   withActiveGate,
   withAgentVersion,
@@ -24,8 +25,8 @@ import {
 } from "./WorkloadFixtures.ts"
 import type { Container, DaemonSet, EnvVar } from "./WorkloadTypes.ts"
 
-const build = (...args: Parameters<typeof dynakube>): DaemonSet => {
-  const ds = buildOneAgentDaemonSet({ dynakube: dynakube(...args), operator })
+const build = (...modifiers: ReadonlyArray<Modifier>): DaemonSet => {
+  const ds = buildOneAgentDaemonSet({ dynakube: dynakube(...modifiers), operator })
   if (ds === undefined) throw new Error("expected a DaemonSet")
   return ds
 }
