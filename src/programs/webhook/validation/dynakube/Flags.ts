@@ -1,0 +1,134 @@
+/**
+ * The DynaKube feature flags (annotations `feature.dynatrace.com/*`, spec §1.4) as the validation rules see them:
+ * the flags the operator knows, the deprecated ones (warned about), and the few values rules read. Booleans parse
+ * like Go's `strconv.ParseBool`; an empty or unparsable value means the default.
+ *
+ * @since 0.1.0
+ */
+
+/** @category models @since 0.1.0 */
+export type Annotations = Readonly<Record<string, string>>
+
+/** @category constants @since 0.1.0 */
+export const prefix = "feature.dynatrace.com/"
+
+/** Annotation keys read by rules. @category constants @since 0.1.0 */
+export const keys = {
+  noProxy: `${prefix}no-proxy`,
+  usePublicRegistry: `${prefix}use-public-registry`,
+  automaticK8sApiMonitoring: `${prefix}automatic-kubernetes-api-monitoring`,
+  oneAgentMaxUnavailable: `${prefix}oneagent-max-unavailable`,
+  nodeImagePull: `${prefix}node-image-pull`,
+  ignoredNamespaces: `${prefix}ignored-namespaces`,
+  /** Not a `feature.` key, but checked together with them. */
+  technologies: "oneagent.dynatrace.com/technologies"
+} as const
+
+/** Deprecated flags, in the order the warning lists them. @category constants @since 0.1.0 */
+export const deprecated: ReadonlyArray<string> = [
+  `${prefix}oneagent-ignore-proxy`,
+  `${prefix}oneagent-max-unavailable`,
+  `${prefix}k8s-app-enabled`,
+  `${prefix}activegate-updates`,
+  `${prefix}disable-activegate-updates`,
+  `${prefix}activegate-ignore-proxy`,
+  `${prefix}init-container-seccomp-profile`
+]
+
+/** Every flag the operator reads (deprecated ones included). @category constants @since 0.1.0 */
+export const known: ReadonlySet<string> = new Set([
+  keys.noProxy,
+  `${prefix}use-eec-legacy-mounts`,
+  keys.usePublicRegistry,
+  `${prefix}activegate-apparmor`,
+  keys.automaticK8sApiMonitoring,
+  `${prefix}automatic-kubernetes-api-monitoring-cluster-name`,
+  `${prefix}automatic-tls-certificate`,
+  `${prefix}max-csi-mount-attempts`,
+  `${prefix}max-csi-mount-timeout`,
+  `${prefix}enable-attributes-dt.kubernetes`,
+  keys.ignoredNamespaces,
+  `${prefix}automatic-injection`,
+  `${prefix}label-version-detection`,
+  `${prefix}injection-failure-policy`,
+  `${prefix}oneagent-initial-connect-retry-ms`,
+  `${prefix}oneagent-privileged`,
+  `${prefix}oneagent-classic-nonroot`,
+  `${prefix}oneagent-skip-liveness-probe`,
+  keys.nodeImagePull,
+  keys.technologies,
+  `${prefix}otlp-exporter-configuration-set-no-proxy`,
+  ...deprecated
+])
+
+/** Go's `strconv.ParseBool`; `undefined` for anything else. @category parsing @since 0.1.0 */
+export const parseBool = (text: string | undefined): boolean | undefined => {
+  switch (text) {
+    case "1":
+    case "t":
+    case "T":
+    case "TRUE":
+    case "true":
+    case "True":
+      return true
+    case "0":
+    case "f":
+    case "F":
+    case "FALSE":
+    case "false":
+    case "False":
+      return false
+    default:
+      return undefined
+  }
+}
+
+/** A boolean flag with its default. @category parsing @since 0.1.0 */
+export const bool = (annotations: Annotations, key: string, fallback: boolean): boolean =>
+  parseBool(annotations[key]) ?? fallback
+
+/** The annotation exists (any value). @category parsing @since 0.1.0 */
+export const isSet = (annotations: Annotations, key: string): boolean => Object.hasOwn(annotations, key)
+
+/** Images come from the public registry: a platform token, or the `use-public-registry` flag. @category flags @since 0.1.0 */
+export const isPublicRegistry = (annotations: Annotations, platformToken: boolean): boolean =>
+  platformToken || bool(annotations, keys.usePublicRegistry, false)
+
+/** `automatic-kubernetes-api-monitoring` (default true). @category flags @since 0.1.0 */
+export const isAutomaticK8sApiMonitoring = (annotations: Annotations): boolean =>
+  bool(annotations, keys.automaticK8sApiMonitoring, true)
+
+/** `node-image-pull` (default false). @category flags @since 0.1.0 */
+export const isNodeImagePull = (annotations: Annotations): boolean => bool(annotations, keys.nodeImagePull, false)
+
+/** `no-proxy` text (empty when unset). @category flags @since 0.1.0 */
+export const noProxy = (annotations: Annotations): string => annotations[keys.noProxy] ?? ""
+
+/**
+ * `ignored-namespaces`: a JSON array of regular expressions; empty or not such an array means the defaults for
+ * `operatorNamespace`.
+ * @category flags
+ * @since 0.1.0
+ */
+export const ignoredNamespaces = (annotations: Annotations, operatorNamespace: string): ReadonlyArray<string> => {
+  const defaults = [`^${operatorNamespace}$`, "^kube-.*", "^openshift(-.*)?", "^gke-.*", "^gmp-.*"]
+  const raw = annotations[keys.ignoredNamespaces] ?? ""
+  if (raw === "") return defaults
+  try {
+    const parsed: unknown = JSON.parse(raw)
+    if (parsed === null) return []
+    return Array.isArray(parsed) && parsed.every((p) => typeof p === "string") ? parsed : defaults
+  } catch {
+    return defaults
+  }
+}
+
+/** Whether `namespace` matches one of the patterns (a pattern that does not compile matches nothing). @category flags @since 0.1.0 */
+export const isIgnoredNamespace = (patterns: ReadonlyArray<string>, namespace: string): boolean =>
+  patterns.some((pattern) => {
+    try {
+      return new RegExp(pattern).test(namespace)
+    } catch {
+      return false
+    }
+  })
