@@ -1,0 +1,82 @@
+/**
+ * The webhook's endpoints as data: a route is a path and a total handler from the parsed JSON body to a reply.
+ * The server (`WebhookServer.ts`) does transport (TLS, body limits, JSON parsing, metrics); routes do meaning.
+ *
+ * `routes` below is the list the `webhook-server` command serves. Validation (`/validate-*`) and conversion
+ * (`/convert`) plug in here with one line each: a `Route` built with {@link admission} (for AdmissionReviews) or
+ * directly (for ConversionReviews).
+ *
+ * @since 0.1.0
+ */
+import { Effect, Result } from "effect"
+import * as AdmissionReview from "../../schemas/AdmissionReview.ts"
+import { NamespaceMutator } from "./namespace/NamespaceMutator.ts"
+import { PodMutator } from "./pod/PodMutator.ts"
+
+/** An HTTP answer: status and a JSON body. @category models @since 0.1.0 */
+export interface Reply {
+  readonly status: number
+  readonly body: unknown
+}
+
+/** A route: a path and a handler that never fails. @category models @since 0.1.0 */
+export interface Route<R = never> {
+  readonly path: string
+  readonly handle: (body: unknown) => Effect.Effect<Reply, never, R>
+}
+
+/** A 400 with a message, for bodies that are no review at all. @category replies @since 0.1.0 */
+export const badRequest = (message: string): Reply => ({ status: 400, body: { error: message } })
+
+/**
+ * A route for AdmissionReviews: a body without a decodable `request` (uid, kind, operation) is a 400; otherwise the
+ * handler's response is wrapped into an `admission.k8s.io/v1` AdmissionReview.
+ * @category constructors
+ * @since 0.1.0
+ */
+export const admission = <R>(
+  path: string,
+  handler: (request: AdmissionReview.AdmissionRequest) => Effect.Effect<AdmissionReview.AdmissionResponse, never, R>
+): Route<R> => ({
+  path,
+  handle: (body) => {
+    const decoded = AdmissionReview.decodeReview(body)
+    if (Result.isFailure(decoded)) {
+      return Effect.succeed(badRequest(`not an AdmissionReview with a request: ${decoded.failure.message}`))
+    }
+    return Effect.map(handler(decoded.success.request), (response) => ({
+      status: 200,
+      body: AdmissionReview.review(response)
+    }))
+  }
+})
+
+/** Paths of the spec (§3.1). @category constants @since 0.1.0 */
+export const paths = {
+  inject: "/inject",
+  labelNamespace: "/label-ns",
+  convert: "/convert",
+  validateDynaKube: (version: string) => `/validate-dynatrace-com-${version}-dynakube`,
+  validateEdgeConnect: (version: string) => `/validate-dynatrace-com-${version}-edgeconnect`
+} as const
+
+/** `/inject`. @category routes @since 0.1.0 */
+export const inject: Route<PodMutator> = admission(paths.inject, (request) =>
+  PodMutator.use((mutator) => mutator.handle(request))
+)
+
+/** `/label-ns`. @category routes @since 0.1.0 */
+export const labelNamespace: Route<NamespaceMutator> = admission(paths.labelNamespace, (request) =>
+  NamespaceMutator.use((mutator) => mutator.handle(request))
+)
+
+/**
+ * Every route the webhook server serves. Validation and conversion routes are added here when they land, e.g.
+ * `admission(paths.validateDynaKube("v1beta6"), (r) => …)` and the `/convert` route.
+ * @category routes
+ * @since 0.1.0
+ */
+export const routes: ReadonlyArray<Route<RoutesContext>> = [inject, labelNamespace]
+
+/** The services the routes need (add the validators' and converter's services here). @category routes @since 0.1.0 */
+export type RoutesContext = PodMutator | NamespaceMutator
