@@ -1,24 +1,54 @@
 /**
  * The `dynatrace-operator` binary: one image, one subcommand per component (operator, webhook-server,
- * bootstrap, csi-server, csi-provisioner, troubleshoot, support-archive). Subcommands are added here as
- * their components land; `--help` on each says what it does.
+ * bootstrap, csi-server, csi-provisioner, troubleshoot, support-archive). `--help` on each says what it does.
+ *
+ * Subcommands are loaded lazily: only the chosen one's modules are imported, so the bootstrap init container does
+ * not pay for the Kubernetes client, gRPC and the operator's controllers (each costs tens of MB of memory).
+ * Without a known subcommand (root `--help`, a typo) every subcommand is loaded so help can list them all.
  */
+import { Effect } from "effect"
 import { Command } from "effect/cli"
-import { bootstrapCommand, withoutUnknownFlags } from "./BootstrapCommand.ts"
-import { csiServerCommand } from "./CsiServerCommand.ts"
-import { generateCrdsCommand } from "./GenerateCrdsCommand.ts"
-import { webhookServerCommand } from "./WebhookServerCommand.ts"
+import { version } from "./Version.ts"
 
-/** The product version reported by `--version` and stamped into generated manifests. */
-export const version = "0.1.0"
+export { version } from "./Version.ts"
 
-/** The root command. */
-export const root = Command.make("dynatrace-operator").pipe(
-  Command.withDescription(
-    "Deploys and keeps Dynatrace components (OneAgent, ActiveGate, code-module injection, EdgeConnect) in the state a DynaKube or EdgeConnect resource asks for."
-  ),
-  Command.withSubcommands([bootstrapCommand, csiServerCommand, generateCrdsCommand, webhookServerCommand])
-)
+/** Every subcommand by name: one line each. */
+const subcommands = {
+  bootstrap: () => import("./BootstrapCommand.ts").then((m) => m.bootstrapCommand),
+  "csi-server": () => import("./CsiServerCommand.ts").then((m) => m.csiServerCommand),
+  "generate-crds": () => import("./GenerateCrdsCommand.ts").then((m) => m.generateCrdsCommand),
+  operator: () => import("./OperatorCommand.ts").then((m) => m.operatorCommand),
+  "webhook-server": () => import("./WebhookServerCommand.ts").then((m) => m.webhookServerCommand)
+}
 
-/** Parses `argv` (without node and script) and runs the chosen subcommand; `bootstrap` ignores unknown flags. */
-export const run = (argv: ReadonlyArray<string>) => Command.runWith(root, { version })(withoutUnknownFlags(argv))
+type SubcommandName = keyof typeof subcommands
+type Subcommand = Awaited<ReturnType<(typeof subcommands)[SubcommandName]>>
+
+/** The names of every subcommand. */
+export const subcommandNames = Object.keys(subcommands) as ReadonlyArray<SubcommandName>
+
+const isSubcommand = (name: string | undefined): name is SubcommandName =>
+  name !== undefined && Object.hasOwn(subcommands, name)
+
+/** The root command over the given (loaded) subcommands. */
+export const root = (commands: ReadonlyArray<Subcommand>) =>
+  Command.make("dynatrace-operator").pipe(
+    Command.withDescription(
+      "Deploys and keeps Dynatrace components (OneAgent, ActiveGate, code-module injection, EdgeConnect) in the state a DynaKube or EdgeConnect resource asks for."
+    ),
+    Command.withSubcommands(commands)
+  )
+
+/** Parses `argv` (without node and script), loads the chosen subcommand and runs it. */
+export const run = (argv: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const name = argv.find((token) => !token.startsWith("-"))
+    const chosen = isSubcommand(name) ? [subcommands[name]] : Object.values(subcommands)
+    const commands = yield* Effect.promise(() => Promise.all(chosen.map((load) => load())))
+    // As in the original, bootstrap ignores flags it does not know (an init container written by a newer webhook).
+    const args =
+      name === "bootstrap"
+        ? (yield* Effect.promise(() => import("./BootstrapCommand.ts"))).withoutUnknownFlags(argv)
+        : argv
+    return yield* Command.runWith(root(commands), { version })(args)
+  })
