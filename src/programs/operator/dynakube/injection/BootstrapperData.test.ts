@@ -30,6 +30,8 @@ describe("dtclient.config", () => {
   })
 })
 
+const find = (c: Data.ProcessModuleConfig, key: string) => c.properties.find((p) => p.key === key)?.value
+
 describe("ruxitagentproc.json", () => {
   const tenant: Data.ProcessModuleConfig = {
     revision: 7,
@@ -72,7 +74,6 @@ describe("ruxitagentproc.json", () => {
     })
     assert.strictEqual(noProxy, "10.0.0.7,[fd00::1],dk-activegate.dynatrace,internal.corp")
     const withProxy = Data.amendProcessModuleConfig(tenant, { ...amendment, proxy: "http://proxy:8080", noProxy })
-    const find = (c: Data.ProcessModuleConfig, key: string) => c.properties.find((p) => p.key === key)?.value
     assert.strictEqual(find(withProxy, "proxy"), "http://proxy:8080")
     assert.strictEqual(find(withProxy, "noProxy"), noProxy)
     const without = Data.amendProcessModuleConfig(withProxy, amendment)

@@ -7,6 +7,12 @@ type Selector = LabelSelector.LabelSelector
 const check = (selector: Selector, labels: Record<string, string> | undefined) =>
   LabelSelector.selectorMatches(selector, labels)
 
+const expr = (operator: string, values?: Array<string>) => ({
+  matchExpressions: [{ key: "tier", operator, ...(values === undefined ? {} : { values }) }]
+})
+const validKey = (k: string) => /^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k)
+const validValue = (v: string) => v === "" || /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(v)
+
 describe("LabelSelector", () => {
   it("an empty selector matches everything, also objects without labels", () => {
     assert.isTrue(check({}, undefined))
@@ -23,9 +29,6 @@ describe("LabelSelector", () => {
   })
 
   it("In / NotIn / Exists / DoesNotExist, with absent labels as apimachinery treats them", () => {
-    const expr = (operator: string, values?: Array<string>) => ({
-      matchExpressions: [{ key: "tier", operator, ...(values === undefined ? {} : { values }) }]
-    })
     assert.isTrue(check(expr("In", ["web", "api"]), { tier: "api" }))
     assert.isFalse(check(expr("In", ["web", "api"]), { tier: "db" }))
     assert.isFalse(check(expr("In", ["web"]), {}))
@@ -70,8 +73,6 @@ describe("LabelSelector", () => {
 
   // A reference written from the API documentation, evaluated on the raw selector (no compilation).
   const operators = new Set(["In", "NotIn", "Exists", "DoesNotExist"])
-  const validKey = (k: string) => /^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k)
-  const validValue = (v: string) => v === "" || /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(v)
   const reference = (selector: Selector, labels: Record<string, string>): boolean => {
     const labelPairs = Object.entries(selector.matchLabels ?? {})
     const expressions = selector.matchExpressions ?? []
