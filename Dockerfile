@@ -17,13 +17,11 @@ RUN node scripts/bundle.ts \
 
 FROM node:24-bookworm-slim
 LABEL org.opencontainers.image.title="dynatrace-operator-ts" \
-      org.opencontainers.image.description="TypeScript (Effect) re-implementation of the Dynatrace Operator" \
-      org.opencontainers.image.licenses="Apache-2.0"
+      org.opencontainers.image.description="TypeScript (Effect) re-implementation of the Dynatrace Operator"
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /src/dist ./dist
 COPY --from=build /runtime/node_modules ./node_modules
-COPY LICENSE* ./
 # The init container copies agent files into volumes owned by the pod; 1001 matches the original's non-root user.
 USER 1001:1001
 ENTRYPOINT ["node", "/app/dist/main.js"]
