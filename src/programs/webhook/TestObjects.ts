@@ -11,6 +11,9 @@ import * as Keys from "./Keys.ts"
 
 type Mod<T> = (value: T) => T
 
+/** A DynaKube as the builders make it. @category dynakubes @since 0.1.0 */
+export type DynaKubeObject = DynaKube
+
 const apply = <T>(base: T, mods: ReadonlyArray<Mod<T>>): T => mods.reduce((acc, mod) => mod(acc), base)
 
 /** The operator namespace of the test objects. @category constants @since 0.1.0 */
