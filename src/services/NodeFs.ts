@@ -186,9 +186,10 @@ const loadLibc: Effect.Effect<Libc, unknown> = Effect.tryPromise(async () => {
 
 const makeSyscall = (libc: Libc): NodeFs["Service"] => {
   // The calls run on libuv's thread pool (koffi's async mode), so the event loop keeps serving while the kernel
-  // works; koffi hands the call's errno to the callback's thread, where it is read first thing. One call at a
-  // time: the kernel serialises mount operations anyway, and more would only park pool threads that file system
-  // calls of other publishes need.
+  // works; koffi hands the call's errno to the callback's thread, where it is read first thing. One mount at a
+  // time: the kernel serialises them anyway, and more would only park pool threads that the file system calls
+  // of other publishes need. Unmounts are not limited: most of their time is waiting for an RCU grace period,
+  // which overlaps.
   const one = Semaphore.makeUnsafe(1)
   const call = (
     operation: "mount" | "unmount",
@@ -219,7 +220,7 @@ const makeSyscall = (libc: Libc): NodeFs["Service"] => {
           )
         )
       })
-    }).pipe(one.withPermits(1))
+    }).pipe(operation === "mount" ? one.withPermits(1) : (effect) => effect)
   return NodeFs.of({
     backend: "syscall",
     mountOverlay: (m) =>
