@@ -167,6 +167,11 @@ const seconds = (
       )
 }
 
+const bind = (text: string | undefined, fallback: string, name: string) =>
+  parseBindAddress(text ?? fallback).pipe(
+    Effect.mapError((e) => new OperatorConfigError({ message: `${name}: ${e.message}` }))
+  )
+
 /** Parses and validates the raw values. */
 export const fromRaw = Effect.fnUntraced(function* (raw: RawOperatorConfig, defaults: { readonly version: string }) {
   const defaultsLe = LeaderElection.defaultTimings
@@ -175,10 +180,6 @@ export const fromRaw = Effect.fnUntraced(function* (raw: RawOperatorConfig, defa
     renewDeadline: yield* seconds(raw.LEADER_ELECTION_RENEW_DEADLINE, defaultsLe.renewDeadline),
     retryPeriod: yield* seconds(raw.LEADER_ELECTION_RETRY_PERIOD, defaultsLe.retryPeriod)
   }).pipe(Effect.mapError((e) => new OperatorConfigError({ message: e.message })))
-  const bind = (text: string | undefined, fallback: string, name: string) =>
-    parseBindAddress(text ?? fallback).pipe(
-      Effect.mapError((e) => new OperatorConfigError({ message: `${name}: ${e.message}` }))
-    )
   const updateMinutes = Number(nonEmpty(raw.ONEAGENT_OPERATOR_UPDATE_INTERVAL) ?? "5")
   const concurrency = Number(nonEmpty(raw.MAX_CONCURRENT_RECONCILES) ?? "1")
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {

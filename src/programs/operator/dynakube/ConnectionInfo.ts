@@ -23,6 +23,7 @@ import { Effect, Redacted } from "effect"
 import { createHash } from "node:crypto"
 import type { ConnectionInfo as StatusConnectionInfo } from "../../../schemas/Shared.ts"
 import type { ConnectionInfo } from "../../../services/DynatraceApi.ts"
+import type { DynatraceApiError } from "../../../services/DynatraceApiError.ts"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../services/kube/Resources.ts"
 import type { KubeClient } from "../../../services/KubeClient.ts"
@@ -52,7 +53,8 @@ export const conditionTypes = {
 export const reasons = {
   emptyCommunicationHosts: "EmptyCommunicationHosts",
   staleNetworkZoneEndpoints: "StaleNetworkZoneEndpoints",
-  secretCreated: "SecretCreated"
+  secretCreated: "SecretCreated",
+  dynatraceApiError: "DynatraceApiError"
 } as const
 
 /** Keys of the connection-info ConfigMaps and tenant secrets. */
@@ -126,6 +128,15 @@ export const connectionInfoConfigMap = (
     data: { [keys.tenantUUID]: info.tenantUUID, [keys.endpoints]: info.endpoints }
   }) as KubeObject
 
+/** A failed tenant call, as the condition says it (429/503 leave the status untouched anyway). */
+const apiErrorCondition = (scope: ReconcileScope, type: string, error: DynatraceApiError) =>
+  setCondition(scope, {
+    type,
+    status: "False",
+    reason: reasons.dynatraceApiError,
+    message: `Could not get the connection info: ${error.message}`
+  })
+
 /** Hosts of `;`-separated endpoint URLs (`https://10.0.0.1:443/communication` → `10.0.0.1`). */
 export const endpointHosts = (endpoints: string): ReadonlyArray<string> =>
   endpoints
@@ -178,7 +189,9 @@ export const oneAgentPhase: Phase<OperatorCaches | KubeClient> = {
         }
         return Controller.done
       }
-      const info = yield* scope.tenant.api.oneAgentConnectionInfo
+      const info = yield* scope.tenant.api.oneAgentConnectionInfo.pipe(
+        Effect.tapError((error) => Effect.sync(() => apiErrorCondition(scope, conditionTypes.oneAgent, error)))
+      )
       updateStatus(scope, {
         oneAgent: {
           ...oneAgentStatus(scope),
@@ -238,7 +251,9 @@ export const activeGatePhase: Phase<OperatorCaches | KubeClient> = {
         }
         return Controller.done
       }
-      const info = yield* scope.tenant.api.activeGateConnectionInfo
+      const info = yield* scope.tenant.api.activeGateConnectionInfo.pipe(
+        Effect.tapError((error) => Effect.sync(() => apiErrorCondition(scope, conditionTypes.activeGate, error)))
+      )
       updateStatus(scope, {
         activeGate: {
           ...activeGateStatus(scope),

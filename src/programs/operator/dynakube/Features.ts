@@ -45,6 +45,8 @@ export interface Features {
 
 const present = (value: unknown): boolean => value !== undefined && value !== null
 
+const emptyToUndefined = (s: string | undefined) => (s === undefined || s === "" ? undefined : s)
+
 /** Reads the features of a spec; `kubemonOperand` is the operator's EXPERIMENTAL_ENABLE_KUBEMON_OPERAND. */
 export const of = (spec: DynaKubeSpec, options: { readonly kubemonOperand?: boolean } = {}): Features => {
   const oa = spec.oneAgent
@@ -63,7 +65,6 @@ export const of = (spec: DynaKubeSpec, options: { readonly kubemonOperand?: bool
   const extensions = present(spec.extensions?.prometheus) || (spec.extensions?.databases?.length ?? 0) > 0
   const capabilities = spec.activeGate?.capabilities ?? []
   const signals = spec.otlpExporterConfiguration?.signals
-  const emptyToUndefined = (s: string | undefined) => (s === undefined || s === "" ? undefined : s)
   return {
     oneAgentMode: mode,
     hostAgent: mode === "classicFullStack" || mode === "cloudNativeFullStack" || mode === "hostMonitoring",

@@ -107,6 +107,8 @@ export const parseTokens = (
 export const isPlatformToken = (token: Redacted.Redacted<string>): boolean =>
   Redacted.value(token).startsWith(PLATFORM_TOKEN_PREFIX)
 
+const present = (value: unknown): boolean => value !== undefined && value !== null
+
 /** Scopes one token needs, each with the feature that needs it. */
 export interface Requirement {
   readonly slot: TokenSlot
@@ -163,9 +165,9 @@ export const requirements = (input: {
       if (has("statsd")) add("dataIngestToken", "telemetry ingest (statsd)", false, Scopes.MetricsIngest)
     }
     const signals = spec.otlpExporterConfiguration?.signals
-    if (signals?.traces != null) add("dataIngestToken", "otlp exporter traces", false, Scopes.OpenTelemetryTraceIngest)
-    if (signals?.logs != null) add("dataIngestToken", "otlp exporter logs", false, Scopes.LogsIngest)
-    if (signals?.metrics != null) add("dataIngestToken", "otlp exporter metrics", false, Scopes.MetricsIngest)
+    if (present(signals?.traces)) add("dataIngestToken", "otlp exporter traces", false, Scopes.OpenTelemetryTraceIngest)
+    if (present(signals?.logs)) add("dataIngestToken", "otlp exporter logs", false, Scopes.LogsIngest)
+    if (present(signals?.metrics)) add("dataIngestToken", "otlp exporter metrics", false, Scopes.MetricsIngest)
   }
   return out
 }

@@ -51,15 +51,16 @@ const publicType: Readonly<Record<VersionedComponent, string>> = {
   codeModules: "codemodules"
 }
 
+const versionParts = (v: string) =>
+  v
+    .split(/[^0-9]+/)
+    .filter((p) => p !== "")
+    .map(Number)
+
 /** Compares `major.minor.patch.YYYYMMDD-HHMMSS` versions numerically, part by part. */
 export const compareVersions = (a: string, b: string): number => {
-  const parts = (v: string) =>
-    v
-      .split(/[^0-9]+/)
-      .filter((p) => p !== "")
-      .map(Number)
-  const x = parts(a)
-  const y = parts(b)
+  const x = versionParts(a)
+  const y = versionParts(b)
   for (let i = 0; i < Math.max(x.length, y.length); i++) {
     const d = (x[i] ?? 0) - (y[i] ?? 0)
     if (d !== 0) return d
@@ -124,7 +125,7 @@ const write = (scope: ReconcileScope, component: VersionedComponent, version: Ve
     updateStatus(scope, { codeModules: version })
     return
   }
-  const current: Record<string, unknown> = { ...(scope.status[component] ?? {}) }
+  const current: Record<string, unknown> = { ...scope.status[component] }
   for (const f of fields) delete current[f]
   const next = { ...current, ...version }
   updateStatus(scope, { [component]: Object.keys(next).length === 0 ? undefined : next })

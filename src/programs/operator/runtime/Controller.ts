@@ -5,6 +5,9 @@
  * - A reconcile returns data, not control flow: `Result.requeueAfter` schedules the next look; an ordinary error is
  *   retried with per-key exponential backoff; a `TerminalError` is logged and not retried until the object changes.
  * - Workers never die: a defect in a reconcile is logged and retried like an error.
+ * - Shutdown is graceful: when the controller's scope closes, workers stop taking keys, reconciles in flight get
+ *   `shutdownGracePeriod` to finish, and whatever is still running then is interrupted (abandoned: reconciles are
+ *   idempotent, the next leader repeats them).
  * - Metrics follow controller-runtime's names so existing dashboards and alerts keep working.
  */
 import { Cause, Clock, Duration, Effect, Metric, Schema, type Scope, Stream } from "effect"
@@ -41,6 +44,8 @@ export interface ControllerOptions<E, R> {
   readonly sources?: ReadonlyArray<Stream.Stream<string, never, R>> | undefined
   readonly maxConcurrentReconciles?: number | undefined
   readonly backoff?: WorkQueue.BackoffOptions | undefined
+  /** How long in-flight reconciles may finish when the controller stops (default 0: abandon at once). */
+  readonly shutdownGracePeriod?: Duration.Input | undefined
 }
 
 export interface Controller {
@@ -106,11 +111,18 @@ export const make = <E, R>(options: ControllerOptions<E, R>): Effect.Effect<Cont
         yield* queue.addRateLimited(key)
       }).pipe(Effect.annotateLogs({ controller: options.name, key }))
 
+    let draining = false
+    let inFlight = 0
     const worker = Effect.forever(
       Effect.gen(function* () {
         const key = yield* queue.take
+        if (draining) {
+          yield* queue.done(key)
+          return yield* Effect.never
+        }
         yield* recordDepth
-        yield* reconcileOnce(key).pipe(Effect.ensuring(queue.done(key)))
+        inFlight++
+        yield* reconcileOnce(key).pipe(Effect.ensuring(queue.done(key)), Effect.ensuring(Effect.sync(() => inFlight--)))
       })
     )
 
@@ -119,6 +131,25 @@ export const make = <E, R>(options: ControllerOptions<E, R>): Effect.Effect<Cont
     }
     const workers = Math.max(1, options.maxConcurrentReconciles ?? 1)
     for (let i = 0; i < workers; i++) yield* Effect.forkScoped(worker)
+
+    // Added after the workers, so it runs before they are interrupted (finalizers run in reverse order).
+    const grace = Duration.toMillis(Duration.fromInputUnsafe(options.shutdownGracePeriod ?? 0))
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        draining = true
+        if (inFlight === 0 || grace <= 0) return
+        const idle = Effect.sync(() => inFlight === 0)
+        const waitIdle = Effect.gen(function* () {
+          while (!(yield* idle)) yield* Effect.sleep("20 millis")
+        })
+        const finished = yield* waitIdle.pipe(Effect.timeoutOption(Duration.millis(grace)))
+        yield* Effect.logInfo(
+          finished._tag === "Some"
+            ? "In-flight reconciles finished before shutdown."
+            : "In-flight reconciles did not finish in the grace period; abandoning them."
+        ).pipe(Effect.annotateLogs({ controller: options.name }))
+      })
+    )
 
     return { enqueue, queueLength: queue.length } satisfies Controller
   })

@@ -1,0 +1,93 @@
+/**
+ * The `operator` program (spec §2.1): the manager that runs the controllers.
+ *
+ * - Settings from the environment (`OperatorConfig.ts`), validated before anything starts.
+ * - Informer caches for DynaKubes, the objects they own in the operator namespace, and Namespaces
+ *   (`OperatorCaches.ts`). Every replica keeps warm caches, so a standby takes over without relisting.
+ * - Health on `HEALTH_PROBE_BIND_ADDRESS` (`:10080`): `/livez` always, `/readyz` once the caches are synced.
+ *   Prometheus metrics on `METRICS_BIND_ADDRESS` (`:8080`): reconciles, durations, errors and queue depth per
+ *   controller (controller-runtime names) and tenant requests by endpoint and status.
+ * - Leader election on the Lease `dynatrace-operator-lock` (`LEADER_ELECTION_*`): only the leader runs
+ *   controllers. Losing the lease stops them and ends the program with an error, so the pod restarts as a candidate.
+ * - Graceful shutdown (SIGTERM): controllers stop taking work, in-flight reconciles get `SHUTDOWN_GRACE_PERIOD` to
+ *   finish (then they are abandoned: reconciles are idempotent), the lease is released so a standby takes over at
+ *   once, watches and servers close.
+ *
+ * @since 0.1.0
+ */
+import { NodeFileSystem } from "@effect/platform-node"
+import { Duration, Effect, Layer } from "effect"
+import { randomUUID } from "node:crypto"
+import { ResponseCache } from "../../services/dynatrace/ResponseCache.ts"
+import { KubeClient } from "../../services/KubeClient.ts"
+import { healthServer, metricsServer, Readiness } from "../../services/Probes.ts"
+import * as DynaKubeController from "./dynakube/DynaKubeController.ts"
+import * as EventRecorder from "./EventRecorder.ts"
+import * as LeaseAccessLive from "./LeaseAccessLive.ts"
+import { OperatorCaches } from "./OperatorCaches.ts"
+import * as Caches from "./OperatorCaches.ts"
+import * as OperatorConfig from "./OperatorConfig.ts"
+import * as LeaderElection from "./runtime/LeaderElection.ts"
+import * as TenantClients from "./TenantClients.ts"
+
+/** The controllers, run by the leader for as long as it leads. */
+const runControllers = (config: OperatorConfig.OperatorConfig) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const caches = yield* OperatorCaches
+      yield* caches.awaitSynced
+      yield* DynaKubeController.make(config)
+      yield* Effect.logInfo("Started the controllers.").pipe(
+        Effect.annotateLogs({ controllers: DynaKubeController.controllerName })
+      )
+      return yield* Effect.never
+    })
+  )
+
+/** The services of a running operator. */
+export const services = (config: OperatorConfig.OperatorConfig) => {
+  const kube = KubeClient.layer
+  const caches = Caches.layer(config.namespace).pipe(Layer.provide(kube))
+  const tenants = TenantClients.layer.pipe(Layer.provide(Layer.mergeAll(ResponseCache.layer, NodeFileSystem.layer)))
+  const events = EventRecorder.layer({
+    instance: config.podName,
+    dedupWindow: Duration.max(config.defaultRequeueAfter, Duration.minutes(15))
+  }).pipe(Layer.provide(kube))
+  // Its own client (and connection pool): lease renewals never queue behind reconcile traffic, and the request
+  // counter of the main client shows reconcile traffic only.
+  const lease = LeaseAccessLive.layer(config.namespace).pipe(Layer.provide(Layer.fresh(KubeClient.layer)))
+  return Layer.mergeAll(kube, caches, tenants, events, lease, Readiness.layer)
+}
+
+/**
+ * The operator with its services provided: readiness once caches are synced, and the controllers while leading.
+ * `identity` is the leader-election identity (unique per process).
+ */
+export const program = (config: OperatorConfig.OperatorConfig, identity: string) =>
+  Effect.gen(function* () {
+    const readiness = yield* Readiness
+    const caches = yield* OperatorCaches
+    const markSynced = yield* readiness.register("caches-synced")
+    yield* Effect.forkScoped(
+      caches.awaitSynced.pipe(Effect.andThen(markSynced), Effect.andThen(Effect.logInfo("The caches are synced.")))
+    )
+    return yield* LeaderElection.runWhileLeader(identity, config.leaderElection, runControllers(config))
+  })
+
+/** Runs the operator until interrupted (SIGTERM) or until it loses the leader lease. */
+export const run = (defaults: { readonly version: string }) =>
+  Effect.gen(function* () {
+    const config = yield* OperatorConfig.load(defaults)
+    const identity = `${config.podName}_${randomUUID()}`
+    yield* Effect.logInfo("Starting the operator.").pipe(
+      Effect.annotateLogs({ namespace: config.namespace, identity, version: config.operatorVersion })
+    )
+    const servers = Layer.mergeAll(
+      healthServer(config.healthProbeBindAddress),
+      metricsServer(config.metricsBindAddress)
+    )
+    return yield* Effect.scoped(program(config, identity)).pipe(
+      Effect.provide(servers.pipe(Layer.provideMerge(services(config)))),
+      Effect.annotateLogs({ component: "operator" })
+    )
+  })
