@@ -5,6 +5,9 @@
  *
  * @since 0.1.0
  */
+import { deepStrictEqual, strictEqual } from "node:assert/strict"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { dirname } from "node:path"
 import type { DynaKube, HostInjectSpec } from "../../../../schemas/DynaKubeV1beta6.ts"
 import { oneAgentHealthcheck } from "./Healthcheck.ts"
 import type { OperatorContext } from "./WorkloadParts.ts"
@@ -145,3 +148,26 @@ export const withServiceIPs = (...ips: Array<string>): Modifier =>
   withStatus((s) => {
     s.activeGate = { ...s.activeGate, serviceIPs: ips }
   })
+
+/**
+ * Compares `value` with the golden JSON file at `path` (pretty-printed, trailing newline). With `UPDATE_GOLDEN=1`
+ * the file is written instead, so a deliberate output change is one command plus a reviewed diff.
+ */
+export const expectGolden = (path: string, value: unknown): void => {
+  const text = `${JSON.stringify(value, null, 2)}\n`
+  if (process.env["UPDATE_GOLDEN"] === "1") {
+    mkdirSync(dirname(path), { recursive: true })
+    writeFileSync(path, text)
+    console.info(`golden file written: ${path}`)
+    return
+  }
+  if (!existsSync(path))
+    throw new Error(`golden file ${path} is missing; run the test with UPDATE_GOLDEN=1 to create it`)
+  // Compared as normalised JSON text: the formatter may re-wrap the file, but key order still counts.
+  const golden = `${JSON.stringify(JSON.parse(readFileSync(path, "utf8")), null, 2)}\n`
+  if (golden !== text) {
+    // The structural comparison gives the readable diff; the text comparison also catches key order changes.
+    deepStrictEqual(JSON.parse(text), JSON.parse(golden), `output differs from ${path}`)
+    strictEqual(text, golden, `output differs from ${path} (key order)`)
+  }
+}
