@@ -2,7 +2,8 @@
  * Benchmark: NodePublishVolume latency (mode app, cached code module, real overlayfs mounts) under N concurrent
  * publishes over the real unix socket. Goal: p99 < 50 ms at 200 concurrent publishes.
  *
- *   node bench/csi-publish.bench.ts [--concurrency 200] [--rounds 3] [--backend syscall|command]
+ *   node bench/csi-publish.bench.ts [--concurrency 200] [--rounds 3] [--server process|inline]
+ *                                   [--backend syscall|command]   (the back end applies to --server inline)
  *
  * Each round publishes N distinct volumes at once (as N pods starting together on one node), then unpublishes
  * them at once. Two server settings are measured:
@@ -13,7 +14,10 @@
  * Needs root (real mounts). Prints p50/p90/p99/max in milliseconds.
  */
 import * as grpc from "@grpc/grpc-js"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
 import { parseArgs } from "node:util"
+import * as CsiClient from "../src/csi/CsiClient.ts"
 import * as NodeFs from "../src/services/NodeFs.ts"
 import * as CsiFixture from "../src/csi/CsiFixture.ts"
 
@@ -21,7 +25,8 @@ const { values } = parseArgs({
   options: {
     concurrency: { type: "string", default: "200" },
     rounds: { type: "string", default: "3" },
-    backend: { type: "string", default: "syscall" }
+    backend: { type: "string", default: "syscall" },
+    server: { type: "string", default: "process" }
   }
 })
 const concurrency = Number(values.concurrency)
@@ -44,8 +49,52 @@ const pod = (i: number) => ({
   uid: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`
 })
 
+type Server = Pick<
+  CsiFixture.Fixture,
+  "client" | "addCodeModule" | "setLatest" | "targetFor" | "mountsUnderRoot" | "stop"
+>
+
+/**
+ * `csi-server` as its own process, as on a node (the kubelet is another process): client-side work of the
+ * benchmark does not compete with the server's event loop. The layout helpers come from an in-process fixture
+ * whose own server is left idle.
+ */
+const startServerProcess = async (maxInFlight: number): Promise<Server> => {
+  const layout = await CsiFixture.start({ nodeFs })
+  const socket = `${layout.root}/server.sock`
+  const child = spawn(
+    process.execPath,
+    [
+      "src/main.ts",
+      "csi-server",
+      `--endpoint=unix://${socket}`,
+      "--node-id=bench",
+      `--data-dir=${layout.dataDir.root}`,
+      `--kubelet-dir=${layout.kubeletDir}`,
+      `--max-requests=${maxInFlight}`,
+      "--metrics-bind-address=0"
+    ],
+    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, LOG_LEVEL: "Warn" } }
+  )
+  const exited = new Promise((resolve) => child.on("exit", resolve))
+  for (let i = 0; i < 200 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50))
+  if (!fs.existsSync(socket)) throw new Error("csi-server did not start")
+  const client = CsiClient.connect(`unix://${socket}`)
+  return {
+    ...layout,
+    client,
+    stop: async () => {
+      client.close()
+      child.kill("SIGTERM")
+      await exited
+      await layout.stop()
+    }
+  }
+}
+
 const run = async (maxInFlight: number) => {
-  const fixture = await CsiFixture.start({ nodeFs, maxInFlight })
+  const fixture: Server =
+    values.server === "inline" ? await CsiFixture.start({ nodeFs, maxInFlight }) : await startServerProcess(maxInFlight)
   try {
     fixture.addCodeModule("1.299.0", {
       "agent/lib64/liboneagentproc.so": "x".repeat(64 * 1024),
@@ -126,7 +175,6 @@ const kernelFloor = async () => {
         }).pipe(Effect.provide(nodeFs))
       )
     )
-    const fs = await import("node:fs")
     const start = performance.now()
     for (let i = 0; i < concurrency; i++) {
       const base = `${fixture.root}/floor/${i}`
@@ -144,7 +192,8 @@ const kernelFloor = async () => {
 const main = async () => {
   if (process.getuid?.() !== 0) throw new Error("the CSI publish benchmark mounts overlayfs: run it as root")
   console.log(
-    `NodePublishVolume, mode app, cached module, ${concurrency} concurrent, ${rounds} rounds, ${values.backend} mounts`
+    `NodePublishVolume, mode app, cached module, ${concurrency} concurrent, ${rounds} rounds, ` +
+      (values.server === "inline" ? `server in this process, ${values.backend} mounts` : "server in its own process")
   )
   const all = await run(concurrency)
   report(`limit=${concurrency}: publish latency`, all.callLatency)
