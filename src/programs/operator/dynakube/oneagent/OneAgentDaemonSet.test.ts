@@ -439,7 +439,7 @@ describe("buildOneAgentDaemonSet: user settings", () => {
   it("labels, annotations, scheduling and resources from the spec", () => {
     const ds = build(
       classicFullStack({
-        labels: { team: "infra", "app.kubernetes.io/component": "custom" },
+        labels: { team: "infra", "app.kubernetes.io/component": "custom", "app.kubernetes.io/name": "hijack" },
         annotations: { "example.com/a": "b", "dynatrace.com/inject": "true" },
         nodeSelector: { "kubernetes.io/os": "linux" },
         tolerations: [{ operator: "Exists" }],
@@ -452,6 +452,7 @@ describe("buildOneAgentDaemonSet: user settings", () => {
       })
     )
     const pod = ds.spec.template
+    // User labels may change component/version, never the selector's labels.
     expect(pod.metadata.labels).toStrictEqual({
       ...labels("classicfullstack"),
       team: "infra",

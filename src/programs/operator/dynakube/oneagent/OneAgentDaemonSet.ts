@@ -120,9 +120,12 @@ export const buildOneAgentDaemonSet = (input: OneAgentDaemonSetInput): DaemonSet
   const name = nameOf(dk)
   const flags = readWorkloadFlags(dk)
   const status = dk.status?.oneAgent
+  // User labels may replace the component and version labels (as in the original) but not the selector's: pods
+  // that do not match their DaemonSet's selector are rejected by the apiserver.
   const labels = {
     ...appLabels(oneAgentComponent, name, deploymentType(mode), status?.version ?? ""),
-    ...spec.labels
+    ...spec.labels,
+    ...appMatchLabels(oneAgentComponent, name)
   }
   const containerInput = {
     dynakube: dk,
