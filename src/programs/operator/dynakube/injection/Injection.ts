@@ -595,7 +595,9 @@ const reconcileBootstrapper = (
       c.errors.push(certificate.failure)
       setCondition(c, conditionForFailure(Cond.types.bootstrapperCerts, certificate.failure))
     } else {
-      const certData = Data.certsData({ activeGateCert: certificate.success, trustedCAs: ctx.input.trustedCAs })
+      // Only a DynaKube that names a trustedCAs ConfigMap has trusted CAs, whatever the caller resolved.
+      const trustedCAs = (ctx.dk.spec.trustedCAs ?? "") === "" ? undefined : ctx.input.trustedCAs
+      const certData = Data.certsData({ activeGateCert: certificate.success, trustedCAs })
       if (Object.keys(certData).length === 0) {
         const removed = yield* Effect.result(removeSource(ctx, names.bootstrapperCerts))
         if (Result.isFailure(removed)) c.errors.push(E.fromKube(certsStep)(removed.failure))
