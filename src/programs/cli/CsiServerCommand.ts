@@ -27,8 +27,7 @@ import * as IdentityService from "../../csi/IdentityService.ts"
 import * as NodeService from "../../csi/NodeService.ts"
 import * as NodeFs from "../../services/NodeFs.ts"
 import * as Probes from "../../services/Probes.ts"
-// `version` is read when the command runs, after Cli.ts has finished loading, so the import cycle is harmless.
-import { version } from "./Cli.ts"
+import { version } from "./Version.ts"
 
 const endpoint = Flag.String("endpoint").pipe(
   Flag.withDescription("The CSI endpoint: a unix socket, e.g. unix:///csi/csi.sock."),
