@@ -15,6 +15,7 @@ export { version } from "./Version.ts"
 /** Every subcommand by name: one line each. */
 const subcommands = {
   bootstrap: () => import("./BootstrapCommand.ts").then((m) => m.bootstrapCommand),
+  certgen: () => import("./CertgenCommand.ts").then((m) => m.certgenCommand),
   "csi-server": () => import("./CsiServerCommand.ts").then((m) => m.csiServerCommand),
   "generate-crds": () => import("./GenerateCrdsCommand.ts").then((m) => m.generateCrdsCommand),
   operator: () => import("./OperatorCommand.ts").then((m) => m.operatorCommand),
