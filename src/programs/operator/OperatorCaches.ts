@@ -20,6 +20,7 @@ import { keyOf } from "../../services/kube/KubeObject.ts"
 import type { Resource } from "../../services/kube/Resource.ts"
 import * as Resources from "../../services/kube/Resources.ts"
 import * as Store from "../../services/kube/Store.ts"
+import * as Replicas from "./dynakube/injection/Replicas.ts"
 import * as ObjectSync from "./runtime/ObjectSync.ts"
 
 /** The index of owned objects by their DynaKube's key. */
@@ -35,6 +36,8 @@ export interface Caches {
   readonly statefulSets: Informer.Informer<KubeObject>
   readonly deployments: Informer.Informer<KubeObject>
   readonly namespaces: Informer.Informer<KubeObject>
+  /** The replicated injection secrets (and their sources), cluster-wide, by DynaKube (`injection/Replicas.ts`). */
+  readonly replicas: Informer.Informer<Replicas.Secret>
 }
 
 export class OperatorCaches extends Context.Service<
@@ -63,7 +66,8 @@ export const make = (namespace: string) =>
       daemonSets: yield* Informer.make<KubeObject>(Resources.DaemonSet, owned),
       statefulSets: yield* Informer.make<KubeObject>(Resources.StatefulSet, owned),
       deployments: yield* Informer.make<KubeObject>(Resources.Deployment, owned),
-      namespaces: yield* Informer.make<KubeObject>(Resources.Namespace)
+      namespaces: yield* Informer.make<KubeObject>(Resources.Namespace),
+      replicas: yield* Replicas.makeInformer
     }
     const byResource: ReadonlyArray<readonly [Resource, Informer.Informer<KubeObject>, boolean]> = [
       [Resources.DynaKube, caches.dynakubes, true],
@@ -85,7 +89,7 @@ export const make = (namespace: string) =>
       return entry[1].get(keyOf(entry[2] ? ns : undefined, name)) as Effect.Effect<Option.Option<T>>
     }
     const awaitSynced = Effect.all(
-      byResource.map(([, informer]) => informer.awaitSynced),
+      [...byResource.map(([, informer]) => informer.awaitSynced), caches.replicas.awaitSynced],
       { concurrency: "unbounded", discard: true }
     )
     return OperatorCaches.of({ ...caches, namespace, awaitSynced, read })

@@ -192,6 +192,7 @@ export const oneAgentPhase: Phase<OperatorCaches | KubeClient> = {
       const info = yield* scope.tenant.api.oneAgentConnectionInfo.pipe(
         Effect.tapError((error) => Effect.sync(() => apiErrorCondition(scope, conditionTypes.oneAgent, error)))
       )
+      scope.oneAgentConnectionInfo = info
       updateStatus(scope, {
         oneAgent: {
           ...oneAgentStatus(scope),

@@ -15,7 +15,9 @@ import { Effect, Stream } from "effect"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import { key, keyOf } from "../../../services/kube/KubeObject.ts"
 import type { InformerEvent } from "../../../services/kube/Informer.ts"
+import { KubeClient } from "../../../services/KubeClient.ts"
 import { OperatorCaches } from "../OperatorCaches.ts"
+import type { OperatorContext } from "./oneagent/WorkloadParts.ts"
 import type { OperatorConfig } from "../OperatorConfig.ts"
 import * as Controller from "../runtime/Controller.ts"
 import * as Reconciler from "./Reconciler.ts"
@@ -99,10 +101,42 @@ const fromInformer = (
     Stream.flatMap((keys) => Stream.fromIterable(keys))
   )
 
+/** The DynaKube a replicated injection secret belongs to (label `app.kubernetes.io/created-by`). */
+export const replicaOwner = (operatorNamespace: string, secret: KubeObject): ReadonlyArray<string> => {
+  const dk = secret.metadata?.labels?.["app.kubernetes.io/created-by"]
+  return dk === undefined || dk === "" ? [] : [keyOf(operatorNamespace, dk)]
+}
+
+/** The default operator image when DT_OPERATOR_IMAGE is not set (the chart always sets it). */
+export const defaultOperatorImage = (version: string) => `public.ecr.aws/dynatrace/dynatrace-operator:v${version}`
+
+/** What the workload builders need to know about the operator and the cluster (the apiserver's minor version). */
+export const operatorContext = (config: OperatorConfig) =>
+  Effect.gen(function* () {
+    const kube = yield* KubeClient
+    const version = yield* kube.version.pipe(
+      Effect.map((v) => Number.parseInt(v.minor, 10)),
+      Effect.catch((error) =>
+        Effect.logWarning("Could not read the Kubernetes version; assuming a current one.").pipe(
+          Effect.annotateLogs({ error: error.message }),
+          Effect.as(Number.NaN)
+        )
+      )
+    )
+    return {
+      operatorVersion: config.operatorVersion,
+      operatorImage: config.operatorImage ?? defaultOperatorImage(config.operatorVersion),
+      operatorPullSecret: config.operatorPullSecret,
+      csiDriver: config.modules.csiDriver,
+      kubernetesMinorVersion: Number.isFinite(version) ? version : 34
+    } satisfies OperatorContext
+  })
+
 /** Starts the controller (its sources and workers) in the current scope. */
 export const make = (config: OperatorConfig) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
+    const operator = yield* operatorContext(config)
     const dynakubes = () => caches.dynakubes.list() as Effect.Effect<ReadonlyArray<RawDynaKube>>
 
     const fromDynaKubes = caches.dynakubes.events.pipe(
@@ -133,7 +167,7 @@ export const make = (config: OperatorConfig) =>
 
     return yield* Controller.make({
       name: controllerName,
-      reconcile: Reconciler.make(config),
+      reconcile: Reconciler.make(config, operator),
       maxConcurrentReconciles: config.maxConcurrentReconciles,
       shutdownGracePeriod: config.shutdownGracePeriod,
       sources: [
@@ -144,7 +178,8 @@ export const make = (config: OperatorConfig) =>
         fromInformer(caches.daemonSets.events, ownedOnly),
         fromInformer(caches.statefulSets.events, ownedOnly),
         fromInformer(caches.deployments.events, ownedOnly),
-        fromNamespaces
+        fromNamespaces,
+        fromInformer(caches.replicas.events, (e) => Effect.succeed(replicaOwner(config.namespace, e.object)))
       ]
     })
   })

@@ -9,9 +9,9 @@
  *
  * @since 0.1.0
  */
-import { Duration, type Effect, Schema } from "effect"
+import { Duration, type Effect, type Redacted, Schema } from "effect"
 import type { DynaKube, DynaKubeStatus } from "../../../schemas/DynaKubeV1beta6.ts"
-import type { DynatraceApi } from "../../../services/DynatraceApi.ts"
+import type { ConnectionInfo, DynatraceApi } from "../../../services/DynatraceApi.ts"
 import type { DynatraceApiError } from "../../../services/DynatraceApiError.ts"
 import type { KubeApiError } from "../../../services/KubeApiError.ts"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
@@ -21,14 +21,21 @@ import * as Controller from "../runtime/Controller.ts"
 import type * as FeatureFlags from "./FeatureFlags.ts"
 import type { Features } from "./Features.ts"
 import type * as Names from "./Names.ts"
+import type { OperatorContext } from "./oneagent/WorkloadParts.ts"
 
 /** The DynaKube asks for something that cannot work (a token secret without apiToken, a proxy secret without key). */
 export class InvalidDynaKube extends Schema.TaggedError<InvalidDynaKube>()("InvalidDynaKube", {
   message: Schema.String
 }) {}
 
-/** What a phase can fail with: the tenant, the apiserver, or the DynaKube itself. */
-export type PhaseError = DynatraceApiError | KubeApiError | InvalidDynaKube
+/** A component (ActiveGate, injection, …) failed; `message` says what, never a secret. */
+export class ComponentError extends Schema.TaggedError<ComponentError>()("ComponentError", {
+  component: Schema.String,
+  message: Schema.String
+}) {}
+
+/** What a phase can fail with: the tenant, the apiserver, the DynaKube itself, or a component. */
+export type PhaseError = DynatraceApiError | KubeApiError | InvalidDynaKube | ComponentError
 
 /** The reconcile failed; `message` lists the failed phases and why. Retried with backoff. */
 export class DynaKubeReconcileError extends Schema.TaggedError<DynaKubeReconcileError>()("DynaKubeReconcileError", {
@@ -38,6 +45,15 @@ export class DynaKubeReconcileError extends Schema.TaggedError<DynaKubeReconcile
 /** The tokens found in the token secret, as the client and the scope checks need them. */
 export interface TenantContext {
   readonly api: DynatraceApi["Service"]
+  readonly tokens: {
+    readonly apiToken: Redacted.Redacted<string>
+    readonly paasToken: Redacted.Redacted<string> | undefined
+    readonly dataIngestToken: Redacted.Redacted<string> | undefined
+  }
+  /** `spec.proxy` resolved to a URL. */
+  readonly proxy: Redacted.Redacted<string> | undefined
+  /** The PEM bundle of the trustedCAs ConfigMap. */
+  readonly trustedCAs: string | undefined
   /** The apiToken is a platform token (`dt0s16…`). */
   readonly platformToken: boolean
   readonly hasPaasToken: boolean
@@ -69,8 +85,12 @@ export interface ReconcileScope {
   /** The status as read; `status` starts as a copy. */
   readonly oldStatus: DynaKubeStatus
   status: DynaKubeStatus
+  /** What the workload builders need to know about the operator and the cluster. */
+  readonly operator: OperatorContext
   tenant: TenantContext | undefined
   kubeSystemUUID: string | undefined
+  /** The OneAgent connection info of this reconcile (with the tenant token), once fetched. */
+  oneAgentConnectionInfo: ConnectionInfo | undefined
   /** OneAgent connection info is not usable yet: host agents and injection wait (requeue in 1 minute). */
   oneAgentConnectionInfoPostponed: boolean
   /** ActiveGate connection info is not usable yet: the ActiveGate waits. */

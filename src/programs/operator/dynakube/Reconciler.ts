@@ -27,13 +27,14 @@ import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import { parseKey } from "../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../services/kube/Resources.ts"
 import { EventRecorder, type Regarding } from "../EventRecorder.ts"
-import type { OperatorCaches } from "../OperatorCaches.ts"
+import { OperatorCaches } from "../OperatorCaches.ts"
 import type { OperatorConfig } from "../OperatorConfig.ts"
 import * as Conditions from "../runtime/Conditions.ts"
 import * as Controller from "../runtime/Controller.ts"
 import * as ObjectSync from "../runtime/ObjectSync.ts"
 import { TenantClients } from "../TenantClients.ts"
-import * as Cleanup from "./Cleanup.ts"
+import * as Injection from "./injection/Injection.ts"
+import * as Replicas from "./injection/Replicas.ts"
 import * as Components from "./Components.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as DeploymentMetadata from "./DeploymentMetadata.ts"
@@ -42,6 +43,7 @@ import * as FeatureFlags from "./FeatureFlags.ts"
 import * as Features from "./Features.ts"
 import * as KubeSystem from "./KubeSystem.ts"
 import * as Names from "./Names.ts"
+import type { OperatorContext } from "./oneagent/WorkloadParts.ts"
 import * as Proxy from "./Proxy.ts"
 import * as PullSecret from "./PullSecret.ts"
 import {
@@ -58,6 +60,8 @@ import * as VersionResolution from "./VersionResolution.ts"
 /** What the phases need. */
 export type Services = OperatorCaches | KubeClient | TenantClients | EventRecorder
 
+const decodeOption = Schema.decodeUnknownOption(DynaKube)
+
 /** The phases in the original's order. */
 export const phases: ReadonlyArray<Phase<Services>> = [
   Tokens.phase,
@@ -69,7 +73,7 @@ export const phases: ReadonlyArray<Phase<Services>> = [
   VersionResolution.phase,
   PullSecret.phase,
   Components.activeGate,
-  Components.injection,
+  Components.makeInjection((raw) => decodeOption(raw)),
   Components.oneAgent
 ]
 
@@ -143,19 +147,29 @@ const writeStatus = (scope: ReconcileScope) =>
 /** The DynaKube is gone: unmap its namespaces and forget what was kept for it. */
 const onNotFound = (key: string, name: string) =>
   Effect.gen(function* () {
-    const unmapped = yield* Cleanup.unmapNamespaces(name)
+    const caches = yield* OperatorCaches
+    const cleanup = yield* Injection.cleanupInjection({
+      dynakube: name,
+      namespaces: yield* caches.namespaces.list(),
+      replicas: Replicas.fromInformer(caches.replicas)
+    })
     yield* (yield* TenantClients).drop(key)
     Components.forget(key)
-    if (unmapped > 0) {
+    if (cleanup.labelsRemoved > 0 || cleanup.replicasDeleted > 0) {
       yield* Effect.logInfo("Unmapped the namespaces of a deleted DynaKube.").pipe(
-        Effect.annotateLogs({ namespaces: unmapped })
+        Effect.annotateLogs({ namespaces: cleanup.labelsRemoved, secrets: cleanup.replicasDeleted })
       )
+    }
+    if (cleanup.errors.length > 0) {
+      return yield* new DynaKubeReconcileError({
+        message: `cleanup of a deleted DynaKube: ${cleanup.errors.map((e) => e.message).join("; ")}`
+      })
     }
     return Controller.done
   })
 
 /** Builds the reconcile function of the DynaKube controller. */
-export const make = (config: OperatorConfig) => {
+export const make = (config: OperatorConfig, operator: OperatorContext) => {
   const defaultResult = Controller.requeueAfter(config.defaultRequeueAfter)
 
   const reconcile = (key: string) =>
@@ -197,6 +211,7 @@ export const make = (config: OperatorConfig) => {
         dk,
         owner: { ...regarding, namespace },
         config,
+        operator,
         features: Features.of(dk.spec, { kubemonOperand: config.kubemonOperand }),
         flags: FeatureFlags.read(raw, config.namespace),
         now,
@@ -204,6 +219,7 @@ export const make = (config: OperatorConfig) => {
         status: oldStatus,
         tenant: undefined,
         kubeSystemUUID: undefined,
+        oneAgentConnectionInfo: undefined,
         oneAgentConnectionInfoPostponed: false,
         activeGateConnectionInfoPostponed: false
       }

@@ -236,6 +236,7 @@ export const phase: Phase<OperatorCaches | TenantClients> = {
         )
       }
       const proxy = yield* Proxy.resolve(scope)
+      const cas = yield* trustedCAs(scope)
       const config: DynatraceApiConfig = {
         apiUrl: scope.dk.spec.apiUrl,
         apiToken: tokens.apiToken,
@@ -243,7 +244,7 @@ export const phase: Phase<OperatorCaches | TenantClients> = {
         dataIngestToken: tokens.dataIngestToken,
         proxy: proxy === undefined ? undefined : Redacted.make(proxy),
         noProxy: scope.flags.noProxy === "" ? undefined : scope.flags.noProxy,
-        trustedCAs: yield* trustedCAs(scope),
+        trustedCAs: cas,
         skipCertCheck: scope.dk.spec.skipCertCheck ?? false,
         networkZone: scope.dk.spec.networkZone,
         timeout: scope.config.clientTimeout,
@@ -256,6 +257,9 @@ export const phase: Phase<OperatorCaches | TenantClients> = {
       )
       const base = {
         api,
+        tokens,
+        proxy: proxy === undefined ? undefined : Redacted.make(proxy),
+        trustedCAs: cas,
         platformToken: platform,
         hasPaasToken: tokens.paasToken !== undefined,
         hasDataIngestToken: tokens.dataIngestToken !== undefined,
