@@ -23,8 +23,17 @@ export interface Finding {
   readonly message: string
 }
 
-/** A rule. @category models @since 0.1.0 */
-export type Validator<C> = (ctx: C) => Effect.Effect<ReadonlyArray<Finding>>
+/**
+ * A rule: a function from context to findings, which also names itself (`rule`) and says what its findings are
+ * (`severity`).
+ * @category models
+ * @since 0.1.0
+ */
+export interface Validator<C> {
+  (ctx: C): Effect.Effect<ReadonlyArray<Finding>>
+  readonly rule: string
+  readonly severity: Severity
+}
 
 /** What a check returns: a message, several, or nothing. */
 type Verdict = string | ReadonlyArray<string> | undefined
@@ -38,13 +47,16 @@ const findings = (severity: Severity, rule: string, verdict: Verdict): ReadonlyA
 const make =
   (severity: Severity) =>
   <C>(rule: string, check: (ctx: C) => Verdict | Effect.Effect<Verdict>): Validator<C> =>
-  (ctx) =>
-    Effect.suspend(() => {
-      const verdict = check(ctx)
-      return Effect.isEffect(verdict)
-        ? Effect.map(verdict, (v) => findings(severity, rule, v))
-        : Effect.succeed(findings(severity, rule, verdict))
-    })
+    Object.assign(
+      (ctx: C) =>
+        Effect.suspend(() => {
+          const verdict = check(ctx)
+          return Effect.isEffect(verdict)
+            ? Effect.map(verdict, (v) => findings(severity, rule, v))
+            : Effect.succeed(findings(severity, rule, verdict))
+        }),
+      { rule, severity }
+    )
 
 /** A rule whose findings deny the request. @category constructors @since 0.1.0 */
 export const error = make("Error")
