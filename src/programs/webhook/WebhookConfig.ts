@@ -87,7 +87,14 @@ const integer = (name: string, text: string | undefined, fallback: number, min: 
 }
 
 const fileName = (flag: string, text: string) =>
-  text === "" || text.includes("/") ? fail(`--${flag} must be a file name inside --certs-dir (got "${text}")`) : Effect.succeed(text)
+  text === "" || text.includes("/")
+    ? fail(`--${flag} must be a file name inside --certs-dir (got "${text}")`)
+    : Effect.succeed(text)
+
+const bind = (text: string | undefined, fallback: string, name: string) =>
+  parseBindAddress(text ?? fallback).pipe(
+    Effect.mapError((e) => new WebhookConfigError({ message: `${name}: ${e.message}` }))
+  )
 
 /** Validates flags and env. @category parsing @since 0.1.0 */
 export const fromRaw = Effect.fnUntraced(function* (flags: Flags, env: RawEnv, defaults: { readonly version: string }) {
@@ -96,11 +103,8 @@ export const fromRaw = Effect.fnUntraced(function* (flags: Flags, env: RawEnv, d
     return yield* fail("DT_OPERATOR_IMAGE is not set: the webhook needs the image of the init container it injects")
   }
   if (nonEmpty(flags.certsDir) === undefined) return yield* fail("--certs-dir must not be empty")
-  const bind = (text: string | undefined, fallback: string, name: string) =>
-    parseBindAddress(text ?? fallback).pipe(Effect.mapError((e) => new WebhookConfigError({ message: `${name}: ${e.message}` })))
   const deadlineText = nonEmpty(env.WEBHOOK_DEADLINE)
-  const deadline =
-    deadlineText === undefined ? Option.some(Duration.seconds(3)) : GoDuration.parse(deadlineText)
+  const deadline = deadlineText === undefined ? Option.some(Duration.seconds(3)) : GoDuration.parse(deadlineText)
   if (
     Option.isNone(deadline) ||
     Duration.isLessThan(deadline.value, Duration.millis(100)) ||

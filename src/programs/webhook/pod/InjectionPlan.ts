@@ -154,15 +154,19 @@ const reinvoke = (a: InjectionPolicy.Admitted): Step => {
   const changes = new Map<string, string | undefined>()
   const initContainers = pod.spec.initContainers ?? []
   const init = initContainers.find((c) => c.name === Keys.names.initContainer)
-  const oneAgentInjected = (pod.spec.volumes ?? []).some((v) => v.name === Keys.names.binVolume)
+  const hasVolume = (name: string) => (pod.spec.volumes ?? []).some((v) => v.name === name)
+  const injectedPath = argValue(init?.args, "--install-path")
+  // What the first injection did, read from the pod itself; a mount is only ever added for a volume that exists.
+  const oneAgentInjected = injectedPath !== undefined && hasVolume(Keys.names.binVolume)
+  const configVolume = hasVolume(Keys.names.configVolume)
   const metadataInjected = pod.metadata.annotations?.[Keys.output.metadata.injected] === "true"
-  const installPath = argValue(init?.args, "--install-path") ?? InjectionPolicy.installPath(pod)
+  const installPath = injectedPath ?? InjectionPolicy.installPath(pod)
   const split = splitMounts(a)
   const oneAgent = oneAgentInjected ? oneAgentChanges(a, installPath) : undefined
 
   const containers = mapInjectable(a, pod.spec.containers, (c) =>
     Containers.inject(c, {
-      config: !Containers.hasConfigMount(c),
+      config: configVolume && !Containers.hasConfigMount(c),
       split,
       metadata: metadataInjected,
       oneAgent: oneAgent !== undefined && !Containers.hasOneAgent(c) ? oneAgent : undefined

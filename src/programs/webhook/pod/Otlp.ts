@@ -91,7 +91,11 @@ const set = (env: ReadonlyArray<EnvVar>, name: string, value: string, override: 
   if (index < 0) return [...env, { name, value }]
   const current = env[index]
   if (!override || (current?.value === value && current.valueFrom === undefined)) return env
-  return env.map((e, i) => (i === index ? { name, value } : e))
+  return env.map((e, i) => {
+    if (i !== index) return e
+    const { valueFrom: _replaced, ...rest } = e
+    return { ...rest, value }
+  })
 }
 
 const addIfAbsent = (env: ReadonlyArray<EnvVar>, variable: EnvVar): ReadonlyArray<EnvVar> =>
@@ -117,13 +121,20 @@ const withResourceAttributes = (
   const index = env.findIndex((e) => e.name === Keys.env.resourceAttributes)
   const current = index < 0 ? undefined : env[index]
   if (current?.valueFrom !== undefined) return env
+  // `$(VAR)` expands only for variables defined before it: an existing entry keeps its place (no reordering, so the
+  // patch stays a set of appends and in-place values) and gets only the references it can resolve.
+  const defined = new Set(env.slice(0, index < 0 ? env.length : index).map((e) => e.name))
   const value = current?.value ?? ""
   const have = existingKeys(value)
-  const missing = [...attributes].filter(([k]) => !have.has(k))
+  const missing = [...attributes].filter(([k, v]) => {
+    if (have.has(k)) return false
+    const reference = /^\$\(([A-Z_][A-Z0-9_]*)\)$/.exec(v)
+    return reference === null || defined.has(reference[1] ?? "")
+  })
   if (missing.length === 0) return env
   const merged = [value, encodeAttributes(missing)].filter((p) => p !== "").join(",")
-  // Appended last, so the $(K8S_…) variables it references are defined before it.
-  return [...env.filter((_, i) => i !== index), { name: Keys.env.resourceAttributes, value: merged }]
+  if (current === undefined) return [...env, { name: Keys.env.resourceAttributes, value: merged }]
+  return env.map((e, i) => (i === index ? { ...e, value: merged } : e))
 }
 
 const withNoProxy = (env: ReadonlyArray<EnvVar>, host: string): ReadonlyArray<EnvVar> => {
