@@ -12,7 +12,6 @@ import * as PodMutator from "./PodMutator.ts"
 // ---------------------------------------------------------------------------------------------------------------
 // arbitraries
 
-const dnsName = fc.stringMatching(/^[a-z]([a-z0-9-]{0,6}[a-z0-9])?$/)
 /** Keys no schema of ours knows: they must come out exactly as they went in. */
 const unknownKey = fc.stringMatching(/^x-[a-z]{1,5}$/)
 const unknownFields = fc.dictionary(unknownKey, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 })
