@@ -82,18 +82,16 @@ const readOrFail = <T extends KubeObject>(resource: Resource, dk: DynaKubeView, 
   Effect.gen(function* () {
     const kube = yield* KubeClient
     const namespace = dk.metadata?.namespace ?? ""
-    return yield* kube
-      .get<T>(resource, name, { namespace })
-      .pipe(
-        Effect.catchReason("KubeApiError", "NotFound", () =>
-          Effect.fail(
-            new NodeTenantError({
-              dynakube: dk.metadata?.name ?? "",
-              message: `${what} ${namespace}/${name} not found`
-            })
-          )
+    return yield* kube.get<T>(resource, name, { namespace }).pipe(
+      Effect.catchReason("KubeApiError", "NotFound", () =>
+        Effect.fail(
+          new NodeTenantError({
+            dynakube: dk.metadata?.name ?? "",
+            message: `${what} ${namespace}/${name} not found`
+          })
         )
       )
+    )
   })
 
 /** The token secret's name. @category constructors */
