@@ -48,8 +48,7 @@ export class CertificateUnavailable extends Schema.TaggedError<CertificateUnavai
 const certPath = (p: CertPaths) => path.join(p.dir, p.cert)
 const keyPath = (p: CertPaths) => path.join(p.dir, p.key)
 
-const readText = (file: string) =>
-  Effect.tryPromise(() => fs.promises.readFile(file, "utf8")).pipe(Effect.option)
+const readText = (file: string) => Effect.tryPromise(() => fs.promises.readFile(file, "utf8")).pipe(Effect.option)
 
 /** The pair, when both files exist and are non-empty. @category loading @since 0.1.0 */
 export const load = (paths: CertPaths): Effect.Effect<Option.Option<Pair>> =>
@@ -196,7 +195,6 @@ export const changes = (paths: CertPaths, initial: Pair, interval: Duration.Inpu
     )
   ).pipe(
     Stream.merge(Stream.fromEffectSchedule(Effect.void, Schedule.spaced(interval))),
-    Stream.debounce("200 millis"),
     Stream.mapEffect(() => load(paths)),
     Stream.filter(Option.isSome),
     Stream.map((pair) => pair.value),

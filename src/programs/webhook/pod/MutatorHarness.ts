@@ -7,6 +7,7 @@
 import { type Duration, Effect, JsonPatch, Layer, Result, type Schema } from "effect"
 import * as AdmissionReview from "../../../schemas/AdmissionReview.ts"
 import * as InjectionContext from "../InjectionContext.ts"
+import * as NamespaceMutator from "../namespace/NamespaceMutator.ts"
 import * as TestObjects from "../TestObjects.ts"
 import type { Settings } from "./InjectionPolicy.ts"
 import * as PodMutator from "./PodMutator.ts"
@@ -26,6 +27,16 @@ export const mutatorLayer = (
   deadline?: Duration.Input
 ): Layer.Layer<PodMutator.PodMutator> =>
   PodMutator.layer({ settings, deadline }).pipe(Layer.provide(InjectionContext.layerTest(fixtures)))
+
+/** Both mutators (everything the webhook's routes need) over fixtures. @category layers @since 0.1.0 */
+export const routesLayer = (
+  fixtures: InjectionContext.Fixtures,
+  settings: Settings = TestObjects.settings()
+): Layer.Layer<PodMutator.PodMutator | NamespaceMutator.NamespaceMutator> =>
+  Layer.mergeAll(
+    PodMutator.layer({ settings }),
+    NamespaceMutator.layer({ operatorNamespace: settings.operatorNamespace })
+  ).pipe(Layer.provide(InjectionContext.layerTest(fixtures)))
 
 /** The JSON patch of a response. @category running @since 0.1.0 */
 export const patchOfResponse = (response: AdmissionReview.AdmissionResponse): JsonPatch.JsonPatch =>
