@@ -54,8 +54,8 @@ const request = (
     req.end()
   })
 
-const post = (port: number, ca: string, path: string, body: unknown) =>
-  Effect.promise(() => request(port, ca, { path, body: JSON.stringify(body) }))
+const post = (port: number, ca: string, route: string, body: unknown) =>
+  Effect.promise(() => request(port, ca, { path: route, body: JSON.stringify(body) }))
 
 const serverLayer = (
   certificate: CertPaths,
