@@ -23,38 +23,29 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option, Redacted, Result } from "effect"
+import { Effect, type Redacted, Result } from "effect"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
 import type { DynatraceApi } from "../../../../services/DynatraceApi.ts"
 import { KubeClient } from "../../../../services/KubeClient.ts"
 import type { KubeApiError } from "../../../../services/KubeApiError.ts"
-import * as Resources from "../../../../services/kube/Resources.ts"
 import * as Conditions from "../../runtime/Conditions.ts"
 import * as ObjectSync from "../../runtime/ObjectSync.ts"
-import * as FeatureFlags from "../FeatureFlags.ts"
-import * as Features from "../Features.ts"
 import * as Names from "../Names.ts"
 import * as Data from "./BootstrapperData.ts"
+import * as Collector from "./Collector.ts"
+import * as Rules from "./EnrichmentRules.ts"
 import * as Cond from "./InjectionConditions.ts"
 import * as E from "./InjectionError.ts"
+import * as Labels from "./NamespaceLabels.ts"
 import * as Mapping from "./NamespaceMapping.ts"
 import * as Replicas from "./Replicas.ts"
+import * as Sources from "./Sources.ts"
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Models
 
-/** The metadata-enrichment rule types the status accepts. @category models @since 0.1.0 */
-export type RuleType = "LABEL" | "ANNOTATION" | "K8S_NAMESPACE_LABEL" | "K8S_NAMESPACE_ANNOTATION" | "CUSTOM"
-
-/** One rule of `status.metadataEnrichment.rules`. @category models @since 0.1.0 */
-export interface EnrichmentRule {
-  readonly type: RuleType
-  readonly source: string
-  readonly target: string
-}
-
 /** Everything the phase needs, resolved by the DynaKube controller. @category models @since 0.1.0 */
-export interface InjectionInput {
+export interface InjectionInput extends Sources.SourcesInput, Rules.RulesInput {
   /** The DynaKube (hub version) with metadata (name, namespace, uid for owner references) and status. */
   readonly dynakube: DynaKube
   /** The DynaKubes of the operator namespace (from the informer); `dynakube` replaces its namesake. */
@@ -123,7 +114,7 @@ export interface InjectionResult {
   /** Condition types to remove (features that are off). */
   readonly removeConditions: ReadonlyArray<string>
   /** `status.metadataEnrichment.rules`: `undefined` = leave as is, `null` = clear, an array = set. */
-  readonly metadataEnrichmentRules: ReadonlyArray<EnrichmentRule> | null | undefined
+  readonly metadataEnrichmentRules: ReadonlyArray<Rules.EnrichmentRule> | null | undefined
   /** What failed (the phase carried on with everything else). Empty when all went well. */
   readonly errors: ReadonlyArray<E.InjectionError>
   /** The namespaces mapped to this DynaKube afterwards, sorted. */
@@ -158,85 +149,6 @@ export const isUnreachable = (result: Pick<InjectionResult, "errors">): boolean 
         (e.reason.error.reason._tag === "Unavailable" && e.reason.error.reason.status === 503))
   )
 
-const supportedRuleTypes: ReadonlySet<string> = new Set([
-  "LABEL",
-  "ANNOTATION",
-  "K8S_NAMESPACE_LABEL",
-  "K8S_NAMESPACE_ANNOTATION",
-  "CUSTOM"
-])
-
-/** What the phase collects while it runs. */
-interface Collector {
-  readonly errors: Array<E.InjectionError>
-  readonly conditions: Array<Conditions.ConditionUpdate>
-  readonly remove: Set<string>
-}
-
-const setCondition = (c: Collector, update: Conditions.ConditionUpdate) => {
-  c.remove.delete(update.type)
-  c.conditions.push(update)
-}
-
-const removeCondition = (c: Collector, type: string) => {
-  c.remove.add(type)
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// 1. Metadata-enrichment rules
-
-const rulesStep = "metadata-enrichment-rules"
-
-const reconcileRules = (
-  input: InjectionInput,
-  c: Collector,
-  anyFeature: boolean,
-  thresholdMinutes: number
-): Effect.Effect<ReadonlyArray<EnrichmentRule> | null | undefined> =>
-  Effect.gen(function* () {
-    const type = Cond.types.metadataEnrichmentRules
-    const current = Conditions.find(input.conditions ?? input.dynakube.status?.conditions, type)
-    if (!anyFeature) {
-      if (current === undefined) return undefined
-      removeCondition(c, type)
-      return null
-    }
-    if (!Cond.isOutdated(current, { now: input.now, thresholdMinutes })) return undefined
-    setCondition(c, Cond.statusOutdated(type, "Metadata-enrichment rules are outdated in the status"))
-    if (!input.settingsRead) {
-      setCondition(
-        c,
-        Cond.scopeMissing(
-          type,
-          "Metadata-enrichment rules are not set in the status because the optional 'settings.read' scope is not available"
-        )
-      )
-      return undefined
-    }
-    const scope =
-      input.kubernetesClusterMEID === undefined || input.kubernetesClusterMEID === ""
-        ? "environment"
-        : input.kubernetesClusterMEID
-    const answer = yield* Effect.result(input.tenant.enrichmentRules(scope))
-    if (Result.isFailure(answer)) {
-      if (answer.failure.reason._tag === "MissingScopes") {
-        setCondition(
-          c,
-          Cond.scopeMissing(type, "provided token cannot read metadata-enrichment rules due to missing scopes")
-        )
-        return undefined
-      }
-      setCondition(c, Cond.dynatraceApiError(type))
-      c.errors.push(E.fromTenant(rulesStep)(answer.failure))
-      return undefined
-    }
-    const rules = answer.success
-      .filter((rule) => supportedRuleTypes.has(rule.type))
-      .map((rule): EnrichmentRule => ({ type: rule.type as RuleType, source: rule.source, target: rule.target }))
-    setCondition(c, Cond.statusUpdated(type, "Metadata-enrichment rules are up-to-date in the status"))
-    return rules
-  })
-
 // ---------------------------------------------------------------------------------------------------------------------
 // 2. Namespace labels
 
@@ -248,472 +160,41 @@ interface LabelOutcome {
   readonly change: "added" | "removed" | "none"
 }
 
-const labelPatch = (resourceVersion: string | undefined, to: string | undefined) => ({
-  type: "merge" as const,
-  patch: {
-    metadata: {
-      ...(resourceVersion === undefined ? {} : { resourceVersion }),
-      labels: { [Names.instanceLabel]: to ?? null }
-    }
-  }
-})
-
-/**
- * Carries out one label decision. The patch names only the instance label and is conditional on the namespace's
- * resourceVersion; on a conflict the namespace is read again and the decision made again (at most 3 tries).
- */
+/** Carries out one plan entry's label decision (decided again on a fresh read after a conflict). */
 const applyLabel = (
   entry: Mapping.PlanEntry,
   self: Mapping.CompiledDynaKube,
   others: ReadonlyArray<Mapping.CompiledDynaKube>
-): Effect.Effect<LabelOutcome, KubeApiError, KubeClient> =>
-  Effect.gen(function* () {
-    const kube = yield* KubeClient
-    let namespace = entry.namespace
-    let decision = entry.decision
-    let current = entry.current
-    for (let attempt = 1; ; attempt++) {
-      const outcome = (label: string | undefined, change: LabelOutcome["change"]): LabelOutcome => ({
-        name: entry.name,
-        label,
-        flags: decision.flags,
-        terminating: Mapping.isTerminating(namespace),
-        change
-      })
-      if (decision.label === current) return outcome(current, "none")
-      const written = yield* kube
-        .patch<Mapping.Namespace>(
-          Resources.Namespace,
-          entry.name,
-          labelPatch(namespace.metadata?.resourceVersion, decision.label)
-        )
-        .pipe(
-          Effect.as("written" as const),
-          Effect.catch((error: KubeApiError) =>
-            error.reason._tag === "NotFound"
-              ? Effect.succeed("gone" as const)
-              : error.reason._tag === "Conflict" && attempt < 3
-                ? Effect.succeed("conflict" as const)
-                : Effect.fail(error)
-          )
-        )
-      if (written === "written") return outcome(decision.label, decision.label === undefined ? "removed" : "added")
-      if (written === "gone") return { ...outcome(undefined, "none"), flags: Mapping.noMatch }
-      const fresh = yield* kube.get<Mapping.Namespace>(Resources.Namespace, entry.name).pipe(
-        Effect.map(Option.some),
-        Effect.catchReason("KubeApiError", "NotFound", () => Effect.succeed(Option.none()))
-      )
-      if (Option.isNone(fresh)) return { ...outcome(undefined, "none"), flags: Mapping.noMatch }
-      namespace = fresh.value
-      current = namespace.metadata?.labels?.[Names.instanceLabel]
-      decision = Mapping.decide(self, others, { ...namespace, metadata: { ...namespace.metadata, name: entry.name } })
-    }
-  })
-
-// ---------------------------------------------------------------------------------------------------------------------
-// 3. Source secrets and their data
-
-/** The four kinds of replicated secret. */
-type Kind = "bootstrapperConfig" | "bootstrapperCerts" | "otlpConfig" | "otlpCerts"
-
-const kinds: ReadonlyArray<Kind> = ["bootstrapperConfig", "bootstrapperCerts", "otlpConfig", "otlpCerts"]
-
-/**
- * What a kind's replicas should be: `data` (write them), `absent` (delete them everywhere), or `unknown` (the
- * data could not be built this time: leave existing replicas of mapped namespaces alone).
- */
-type Desired =
-  | { readonly _tag: "Data"; readonly data: Readonly<Record<string, string>> }
-  | { readonly _tag: "Absent" }
-  | { readonly _tag: "Unknown" }
-
-const absent: Desired = { _tag: "Absent" }
-const unknown: Desired = { _tag: "Unknown" }
-
-const conditionOfKind: Readonly<Record<Kind, string>> = {
-  bootstrapperConfig: Cond.types.bootstrapperConfig,
-  bootstrapperCerts: Cond.types.bootstrapperCerts,
-  otlpConfig: Cond.types.otlpConfigSecret,
-  otlpCerts: Cond.types.otlpCertsSecret
+): Effect.Effect<LabelOutcome, KubeApiError, KubeClient> => {
+  let flags = entry.decision.flags
+  const decide = (namespace: Mapping.Namespace) => {
+    if (namespace === entry.namespace) return entry.decision.label
+    const decision = Mapping.decide(self, others, {
+      ...namespace,
+      metadata: { ...namespace.metadata, name: entry.name }
+    })
+    flags = decision.flags
+    return decision.label
+  }
+  return Effect.map(Labels.writeLabel(entry.namespace, decide), (write) => ({
+    name: entry.name,
+    label: write.label,
+    flags: write.namespace === undefined ? Mapping.noMatch : flags,
+    terminating: write.namespace !== undefined && Mapping.isTerminating(write.namespace),
+    change: write.change
+  }))
 }
-
-interface Context {
-  readonly input: InjectionInput
-  readonly dk: DynaKube
-  readonly name: string
-  readonly namespace: string
-  readonly labels: Readonly<Record<string, string>>
-  readonly owner: Names.Owner | undefined
-  readonly c: Collector
-  readonly stats: { sourcesWritten: number }
-}
-
-/** Writes a source secret in the DynaKube's namespace (owned by it) when its content changed. */
-const ensureSource = (
-  ctx: Context,
-  name: string,
-  data: Readonly<Record<string, string>>,
-  annotations: Readonly<Record<string, string>> = {}
-): Effect.Effect<void, KubeApiError, KubeClient> =>
-  Effect.gen(function* () {
-    const desired: Replicas.Secret = {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: {
-        name,
-        namespace: ctx.namespace,
-        labels: ctx.labels,
-        ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
-        ...(ctx.owner === undefined ? {} : { ownerReferences: [Names.controllerReference(ctx.owner)] })
-      },
-      type: "Opaque",
-      data
-    }
-    const result = yield* ObjectSync.ensure(Resources.Secret, desired, { read: ctx.input.read })
-    if (result.action !== "unchanged") ctx.stats.sourcesWritten++
-  })
-
-const removeSource = (ctx: Context, name: string): Effect.Effect<void, KubeApiError, KubeClient> =>
-  Effect.gen(function* () {
-    if (yield* ObjectSync.ensureAbsent(Resources.Secret, ctx.namespace, name, { read: ctx.input.read })) {
-      ctx.stats.sourcesWritten++
-    }
-  })
-
-const readSecret = (
-  ctx: Context,
-  name: string
-): Effect.Effect<Option.Option<Replicas.Secret>, KubeApiError, KubeClient> =>
-  ctx.input.read<Replicas.Secret>(Resources.Secret, ctx.namespace, name)
-
-/** The ActiveGate certificate for agents, when the DynaKube's ActiveGate has one. */
-const activeGateCertificate = (
-  ctx: Context,
-  step: string
-): Effect.Effect<string | undefined, E.InjectionError, KubeClient> =>
-  Effect.gen(function* () {
-    const secretName = Data.activeGateTlsSecret(ctx.dk)
-    if (secretName === undefined) return undefined
-    const secret = yield* readSecret(ctx, secretName).pipe(Effect.mapError(E.fromKube(step)))
-    if (Option.isNone(secret)) {
-      return yield* E.invalidConfig(step, `the ActiveGate TLS secret ${ctx.namespace}:${secretName} does not exist`)
-    }
-    const certificate = Data.activeGateCertificate(Replicas.texts(secret.value))
-    if (certificate === undefined) {
-      return yield* E.invalidConfig(
-        step,
-        `the ActiveGate TLS secret ${ctx.namespace}:${secretName} has no tls.crt or server.crt`
-      )
-    }
-    return certificate
-  })
-
-const configStep = "bootstrapper-config"
-const certsStep = "bootstrapper-certs"
-const otlpStep = "otlp-exporter-config"
-
-/** Builds `<dk>-bootstrapper-config`'s data (spec §2.2.9 step 4). */
-const bootstrapperConfigData = (
-  ctx: Context,
-  needs: Data.Needs,
-  thresholdMinutes: number
-): Effect.Effect<
-  { readonly data: Data.SecretData; readonly annotations: Readonly<Record<string, string>> },
-  E.InjectionError,
-  KubeClient
-> =>
-  Effect.gen(function* () {
-    const { input, dk } = ctx
-    const flags = FeatureFlags.read(dk, ctx.namespace)
-    const proxy = input.proxy !== undefined && !flags.oneAgentIgnoreProxy ? Redacted.value(input.proxy) : undefined
-    const hostGroup = Data.hostGroup(dk)
-    const data: Record<string, string | Uint8Array> = {}
-    const annotations: Record<string, string> = {}
-    const source = yield* readSecret(ctx, Data.sourceNames(ctx.name).bootstrapperConfig).pipe(
-      Effect.map(Option.getOrUndefined),
-      Effect.mapError(E.fromKube(configStep))
-    )
-    const outdated = Cond.isOutdated(
-      Conditions.find(input.conditions ?? dk.status?.conditions, Cond.types.bootstrapperConfig),
-      { now: input.now, thresholdMinutes }
-    )
-
-    // Cached tenant data is fetched again: the condition goes False first, so its lastTransitionTime moves when it
-    // turns True at the end of the phase (the clock of the next staleness check).
-    let refreshed = false
-    const markRefreshed = () => {
-      if (refreshed) return
-      refreshed = true
-      setCondition(ctx.c, Cond.secretOutdated(Cond.types.bootstrapperConfig))
-    }
-
-    if (needs.downloadConfig) {
-      data[Data.keys.clientConfig] = Data.clientConfig({
-        apiToken: Redacted.value(input.tokens.apiToken),
-        proxy: proxy ?? "",
-        noProxy: flags.noProxy,
-        networkZone: dk.spec.networkZone ?? "",
-        hostGroup,
-        skipCertCheck: dk.spec.skipCertCheck === true
-      })
-    }
-
-    if (needs.appInjection) {
-      const cachedText = outdated ? undefined : Replicas.text(source, Data.keys.processModuleConfig)
-      const cached = cachedText === undefined ? undefined : Data.parseProcessModuleConfig(cachedText)
-      let base = cached
-      if (base === undefined) {
-        markRefreshed()
-        const fetched = yield* input.tenant
-          .processModuleConfig(hostGroup)
-          .pipe(Effect.mapError(E.fromTenant(configStep)))
-        base = { properties: fetched.properties, revision: fetched.revision }
-      }
-      const features = Features.of(dk.spec)
-      const amended = Data.amendProcessModuleConfig(base, {
-        hostGroup,
-        tenantUUID: input.connectionInfo.tenantUUID,
-        tenantToken: Redacted.value(input.connectionInfo.tenantToken),
-        endpoints: input.connectionInfo.endpoints,
-        proxy,
-        noProxy: Data.oneAgentNoProxy({
-          serviceIPs: dk.status?.activeGate?.serviceIPs ?? [],
-          routing: Features.hasCapability(features, "routing"),
-          serviceHost: `${ctx.name}-activegate.${ctx.namespace}`,
-          noProxyFlag: flags.noProxy
-        })
-      })
-      data[Data.keys.processModuleConfig] = Data.processModuleConfigJson(amended)
-      const retry = Data.initialConnectRetryMs(dk)
-      if (retry > -1) data[Data.keys.initialConnectRetry] = String(retry)
-    }
-
-    const meid = input.kubernetesClusterMEID ?? ""
-    if (needs.processGroupingConfig && meid !== "") {
-      const cachedEtag = source?.metadata?.annotations?.[Data.pgcEtagAnnotation] ?? ""
-      const cachedBody = Replicas.bytes(source, Data.keys.declarative)
-      let pgc: { readonly body: Uint8Array; readonly etag: string } | undefined =
-        cachedBody === undefined || cachedEtag === "" ? undefined : { body: cachedBody, etag: cachedEtag }
-      if (outdated || pgc === undefined) {
-        markRefreshed()
-        const answer = yield* input.tenant.processGroupingConfig(meid, cachedEtag === "" ? undefined : cachedEtag).pipe(
-          Effect.map(Option.some),
-          Effect.catchReason("DynatraceApiError", "NotFound", () => Effect.succeed(Option.none())),
-          Effect.mapError(E.fromTenant(configStep))
-        )
-        if (Option.isNone(answer)) pgc = undefined
-        else if (answer.value._tag === "Modified") {
-          const body = answer.value.body
-          const verdict = Data.declarativeVerdict(body.length)
-          if (verdict === "skip") {
-            yield* Effect.logWarning("Process-grouping config exceeds the maximum size; left out.").pipe(
-              Effect.annotateLogs({ size: body.length, maxSize: Data.declarativeMaxBytes })
-            )
-            pgc = undefined
-          } else {
-            if (verdict === "warn") {
-              yield* Effect.logInfo("Process-grouping config exceeds the warning size.").pipe(
-                Effect.annotateLogs({ size: body.length, warnSize: Data.declarativeWarnBytes })
-              )
-            }
-            pgc = { body, etag: answer.value.etag ?? "" }
-          }
-        }
-        // NotModified keeps the cached body.
-      }
-      if (pgc !== undefined && pgc.body.length > 0) {
-        data[Data.keys.declarative] = pgc.body
-        if (pgc.etag !== "") annotations[Data.pgcEtagAnnotation] = pgc.etag
-      }
-    }
-
-    if (needs.appInjection || needs.metadataEnrichment) {
-      const metricsIngest = Features.hasCapability(Features.of(dk.spec), "metrics-ingest")
-      if (metricsIngest && input.connectionInfo.tenantUUID === "") {
-        return yield* E.invalidConfig(configStep, "tenant UUID not available for the in-cluster metrics ingest URL")
-      }
-      const url = Data.metricsIngestUrl({
-        dynakube: ctx.name,
-        namespace: ctx.namespace,
-        apiUrl: dk.spec.apiUrl,
-        metricsIngestCapability: metricsIngest,
-        tenantUUID: input.connectionInfo.tenantUUID
-      })
-      const token =
-        input.tokens.dataIngestToken === undefined ? undefined : Redacted.value(input.tokens.dataIngestToken)
-      data[Data.keys.endpointProperties] = Data.endpointProperties(url, token)
-    }
-    return { data, annotations }
-  })
-
-/** The bootstrapper config and certs sources; what their replicas should be. */
-const reconcileBootstrapper = (
-  ctx: Context,
-  needs: Data.Needs,
-  thresholdMinutes: number
-): Effect.Effect<{ readonly config: Desired; readonly certs: Desired }, never, KubeClient> =>
-  Effect.gen(function* () {
-    const names = Data.sourceNames(ctx.name)
-    const c = ctx.c
-    if (!needs.bootstrapperConfig) {
-      const removed = yield* Effect.result(
-        Effect.all([removeSource(ctx, names.bootstrapperConfig), removeSource(ctx, names.bootstrapperCerts)], {
-          discard: true
-        })
-      )
-      if (Result.isFailure(removed)) c.errors.push(E.fromKube(configStep)(removed.failure))
-      for (const type of [
-        Cond.types.codeModulesInjection,
-        Cond.types.metadataEnrichment,
-        Cond.types.bootstrapperConfig,
-        Cond.types.bootstrapperCerts
-      ]) {
-        removeCondition(c, type)
-      }
-      return { config: absent, certs: absent }
-    }
-
-    let config: Desired = unknown
-    const built = yield* Effect.result(bootstrapperConfigData(ctx, needs, thresholdMinutes))
-    if (Result.isFailure(built)) {
-      c.errors.push(built.failure)
-      setCondition(c, conditionForFailure(Cond.types.bootstrapperConfig, built.failure))
-    } else if (Object.keys(built.success.data).length > 0) {
-      const data = Replicas.encodeData(built.success.data)
-      const written = yield* Effect.result(ensureSource(ctx, names.bootstrapperConfig, data, built.success.annotations))
-      if (Result.isFailure(written)) {
-        c.errors.push(E.fromKube(configStep)(written.failure))
-        setCondition(c, Cond.kubeApiError(Cond.types.bootstrapperConfig))
-      } else {
-        config = { _tag: "Data", data }
-      }
-    }
-
-    let certs: Desired = unknown
-    const certificate = yield* Effect.result(activeGateCertificate(ctx, certsStep))
-    if (Result.isFailure(certificate)) {
-      c.errors.push(certificate.failure)
-      setCondition(c, conditionForFailure(Cond.types.bootstrapperCerts, certificate.failure))
-    } else {
-      // Only a DynaKube that names a trustedCAs ConfigMap has trusted CAs, whatever the caller resolved.
-      const trustedCAs = (ctx.dk.spec.trustedCAs ?? "") === "" ? undefined : ctx.input.trustedCAs
-      const certData = Data.certsData({ activeGateCert: certificate.success, trustedCAs })
-      if (Object.keys(certData).length === 0) {
-        const removed = yield* Effect.result(removeSource(ctx, names.bootstrapperCerts))
-        if (Result.isFailure(removed)) c.errors.push(E.fromKube(certsStep)(removed.failure))
-        else {
-          certs = absent
-          removeCondition(c, Cond.types.bootstrapperCerts)
-        }
-      } else {
-        const data = Replicas.encodeData(certData)
-        const written = yield* Effect.result(ensureSource(ctx, names.bootstrapperCerts, data))
-        if (Result.isFailure(written)) {
-          c.errors.push(E.fromKube(certsStep)(written.failure))
-          setCondition(c, Cond.kubeApiError(Cond.types.bootstrapperCerts))
-        } else {
-          certs = { _tag: "Data", data }
-        }
-      }
-    }
-    return { config, certs }
-  })
-
-/** The OTLP exporter sources (spec §2.2.9 step 5); what their replicas should be. */
-const reconcileOtlp = (
-  ctx: Context,
-  needs: Data.Needs
-): Effect.Effect<{ readonly config: Desired; readonly certs: Desired }, never, KubeClient> =>
-  Effect.gen(function* () {
-    const names = Data.sourceNames(ctx.name)
-    const c = ctx.c
-    if (!needs.otlp) {
-      const removed = yield* Effect.result(
-        Effect.all([removeSource(ctx, names.otlpConfig), removeSource(ctx, names.otlpCerts)], { discard: true })
-      )
-      if (Result.isFailure(removed)) c.errors.push(E.fromKube(otlpStep)(removed.failure))
-      for (const type of [
-        Cond.types.otlpExporterConfiguration,
-        Cond.types.otlpConfigSecret,
-        Cond.types.otlpCertsSecret
-      ]) {
-        removeCondition(c, type)
-      }
-      return { config: absent, certs: absent }
-    }
-
-    let config: Desired = unknown
-    const token = ctx.input.tokens.dataIngestToken
-    if (token === undefined || Redacted.value(token) === "") {
-      c.errors.push(E.invalidConfig(otlpStep, "data ingest token not found in tokens secret"))
-      setCondition(c, Cond.secretGenerationFailed(Cond.types.otlpConfigSecret))
-    } else {
-      const data = Replicas.encodeData({ [Data.keys.dataIngestToken]: Redacted.value(token) })
-      const written = yield* Effect.result(ensureSource(ctx, names.otlpConfig, data))
-      if (Result.isFailure(written)) {
-        c.errors.push(E.fromKube(otlpStep)(written.failure))
-        setCondition(c, Cond.kubeApiError(Cond.types.otlpConfigSecret))
-      } else {
-        config = { _tag: "Data", data }
-      }
-    }
-
-    let certs: Desired = unknown
-    const certificate = yield* Effect.result(
-      Effect.gen(function* () {
-        if (Data.activeGateTlsSecret(ctx.dk) !== undefined)
-          return yield* activeGateCertificate(ctx, "otlp-exporter-certs")
-        const trusted = ctx.dk.spec.trustedCAs
-        if (trusted === undefined || trusted === "") return undefined
-        if (ctx.input.trustedCAs === undefined || ctx.input.trustedCAs === "") {
-          return yield* E.invalidConfig(
-            "otlp-exporter-certs",
-            `the trustedCAs ConfigMap ${ctx.namespace}:${trusted} has no certs`
-          )
-        }
-        return ctx.input.trustedCAs
-      })
-    )
-    if (Result.isFailure(certificate)) {
-      c.errors.push(certificate.failure)
-      setCondition(c, conditionForFailure(Cond.types.otlpCertsSecret, certificate.failure))
-    } else if (certificate.success === undefined) {
-      const removed = yield* Effect.result(removeSource(ctx, names.otlpCerts))
-      if (Result.isFailure(removed)) c.errors.push(E.fromKube("otlp-exporter-certs")(removed.failure))
-      else {
-        certs = absent
-        removeCondition(c, Cond.types.otlpCertsSecret)
-      }
-    } else {
-      const data = Replicas.encodeData({ [Data.keys.activeGateTlsCrt]: certificate.success })
-      const written = yield* Effect.result(ensureSource(ctx, names.otlpCerts, data))
-      if (Result.isFailure(written)) {
-        c.errors.push(E.fromKube("otlp-exporter-certs")(written.failure))
-        setCondition(c, Cond.kubeApiError(Cond.types.otlpCertsSecret))
-      } else {
-        certs = { _tag: "Data", data }
-      }
-    }
-    return { config, certs }
-  })
-
-const conditionForFailure = (type: string, error: E.InjectionError): Conditions.ConditionUpdate =>
-  error.reason._tag === "DynatraceApi"
-    ? Cond.dynatraceApiError(type)
-    : error.reason._tag === "KubeApi"
-      ? Cond.kubeApiError(type)
-      : Cond.secretGenerationFailed(type)
 
 // ---------------------------------------------------------------------------------------------------------------------
 // 4. Replicas
 
 type ReplicaJob =
-  | { readonly _tag: "Ensure"; readonly kind: Kind; readonly desired: Replicas.Secret }
-  | { readonly _tag: "Delete"; readonly kind: Kind; readonly existing: Replicas.Secret }
+  | { readonly _tag: "Ensure"; readonly kind: Sources.Kind; readonly desired: Replicas.Secret }
+  | { readonly _tag: "Delete"; readonly kind: Sources.Kind; readonly existing: Replicas.Secret }
 
 type JobResult =
-  | { readonly _tag: "Written" | "Unchanged" | "Deleted" | "Skipped"; readonly kind: Kind }
-  | { readonly _tag: "Failed"; readonly kind: Kind; readonly error: KubeApiError }
+  | { readonly _tag: "Written" | "Unchanged" | "Deleted" | "Skipped"; readonly kind: Sources.Kind }
+  | { readonly _tag: "Failed"; readonly kind: Sources.Kind; readonly error: KubeApiError }
 
 const runJob = (job: ReplicaJob, read: ObjectSync.Reader): Effect.Effect<JobResult, never, KubeClient> => {
   const run: Effect.Effect<JobResult, KubeApiError, KubeClient> =
@@ -746,10 +227,10 @@ export const reconcileInjection = Effect.fn("Injection.reconcile")(
     const namespace = dk.metadata?.namespace ?? input.operatorNamespace
     const concurrency = Math.max(1, input.concurrency ?? defaultConcurrency)
     const thresholdMinutes = dk.spec.dynatraceApiRequestThreshold ?? 15
-    const c: Collector = { errors: [], conditions: [], remove: new Set() }
+    const c = Collector.make()
     const stats = { sourcesWritten: 0 }
     const uid = dk.metadata?.uid
-    const ctx: Context = {
+    const ctx: Sources.Context = {
       input,
       dk,
       name,
@@ -767,7 +248,7 @@ export const reconcileInjection = Effect.fn("Injection.reconcile")(
     const anyFeature = Mapping.hasInjectionFeatures(features)
 
     // 1. Rules.
-    const rules = yield* reconcileRules(input, c, anyFeature, thresholdMinutes)
+    const rules = yield* Rules.reconcileRules(input, c, anyFeature, thresholdMinutes)
 
     // 2. Mapping and labels.
     const plan = Mapping.plan({
@@ -819,9 +300,9 @@ export const reconcileInjection = Effect.fn("Injection.reconcile")(
     }
 
     // 3. Sources.
-    const bootstrapper = yield* reconcileBootstrapper(ctx, needs, thresholdMinutes)
-    const otlp = yield* reconcileOtlp(ctx, needs)
-    const desired: Readonly<Record<Kind, Desired>> = {
+    const bootstrapper = yield* Sources.reconcileBootstrapper(ctx, needs, thresholdMinutes)
+    const otlp = yield* Sources.reconcileOtlp(ctx, needs)
+    const desired: Readonly<Record<Sources.Kind, Sources.Desired>> = {
       bootstrapperConfig: bootstrapper.config,
       bootstrapperCerts: bootstrapper.certs,
       otlpConfig: otlp.config,
@@ -829,7 +310,7 @@ export const reconcileInjection = Effect.fn("Injection.reconcile")(
     }
 
     // 4. Replicas: where each kind may exist, what to write, what to delete.
-    const eligible: Readonly<Record<Kind, ReadonlySet<string>>> = {
+    const eligible: Readonly<Record<Sources.Kind, ReadonlySet<string>>> = {
       bootstrapperConfig: new Set(
         needs.bootstrapperConfig ? mapped.filter((m) => Mapping.needsBootstrapper(m.flags)).map((m) => m.namespace) : []
       ),
@@ -847,7 +328,7 @@ export const reconcileInjection = Effect.fn("Injection.reconcile")(
     const read = existingReplicas === undefined ? ObjectSync.readWithGet : Replicas.snapshotReader(existingReplicas)
 
     const jobs: Array<ReplicaJob> = []
-    for (const kind of kinds) {
+    for (const kind of Sources.kinds) {
       const want = desired[kind]
       if (want._tag !== "Data") continue
       for (const ns of eligible[kind]) {
@@ -865,7 +346,7 @@ export const reconcileInjection = Effect.fn("Injection.reconcile")(
       }
     }
     for (const replica of existingReplicas ?? []) {
-      const kind = kinds.find((k) => Data.replicaNames[k] === replica.metadata?.name)
+      const kind = Sources.kinds.find((k) => Data.replicaNames[k] === replica.metadata?.name)
       const ns = replica.metadata?.namespace ?? ""
       if (kind === undefined) continue
       const stays = desired[kind]._tag !== "Absent" && eligible[kind].has(ns)
@@ -876,42 +357,42 @@ export const reconcileInjection = Effect.fn("Injection.reconcile")(
     const results = yield* Effect.forEach(jobs, (job) => runJob(job, read), { concurrency })
 
     // 5. Conditions.
-    const failedKinds = new Set<Kind>()
+    const failedKinds = new Set<Sources.Kind>()
     for (const result of results) {
       if (result._tag === "Failed") {
         failedKinds.add(result.kind)
         c.errors.push(E.fromKube(`replicate ${Data.replicaNames[result.kind]}`)(result.error))
       }
     }
-    for (const kind of kinds) {
+    for (const kind of Sources.kinds) {
       const want = desired[kind]
       if (want._tag !== "Data") continue
-      const type = conditionOfKind[kind]
-      if (failedKinds.has(kind)) setCondition(c, Cond.kubeApiError(type))
+      const type = Sources.conditionOfKind[kind]
+      if (failedKinds.has(kind)) Collector.setCondition(c, Cond.kubeApiError(type))
       else {
         const secretName = kind.startsWith("otlp") ? Data.replicaNames[kind] : Data.sourceNames(name)[kind]
-        setCondition(c, Cond.secretCreatedOrUpdated(type, secretName))
+        Collector.setCondition(c, Cond.secretCreatedOrUpdated(type, secretName))
       }
     }
     const bootstrapperFailed =
-      c.errors.some((e) => e.step === configStep && e.reason._tag === "KubeApi") ||
+      c.errors.some((e) => e.step === Sources.configStep && e.reason._tag === "KubeApi") ||
       failedKinds.has("bootstrapperConfig")
     if (features.appInjection) {
-      setCondition(
+      Collector.setCondition(
         c,
         bootstrapperFailed
           ? Cond.kubeApiError(Cond.types.codeModulesInjection)
           : Cond.secretsCreated(Cond.types.codeModulesInjection)
       )
-    } else removeCondition(c, Cond.types.codeModulesInjection)
-    if (features.metadataEnrichment) setCondition(c, Cond.secretsCreated(Cond.types.metadataEnrichment))
-    else removeCondition(c, Cond.types.metadataEnrichment)
+    } else Collector.removeCondition(c, Cond.types.codeModulesInjection)
+    if (features.metadataEnrichment) Collector.setCondition(c, Cond.secretsCreated(Cond.types.metadataEnrichment))
+    else Collector.removeCondition(c, Cond.types.metadataEnrichment)
     if (features.otlp) {
       // A configuration that cannot be built (no data-ingest token) leaves the condition as it was, as the original.
       if (failedKinds.has("otlpConfig") || failedKinds.has("otlpCerts")) {
-        setCondition(c, Cond.kubeApiError(Cond.types.otlpExporterConfiguration))
+        Collector.setCondition(c, Cond.kubeApiError(Cond.types.otlpExporterConfiguration))
       } else if (otlp.config._tag === "Data") {
-        setCondition(c, Cond.secretsCreated(Cond.types.otlpExporterConfiguration))
+        Collector.setCondition(c, Cond.secretsCreated(Cond.types.otlpExporterConfiguration))
       }
     }
     const monitored = (flag: (m: Mapping.MatchFlags) => boolean) =>
@@ -925,8 +406,8 @@ export const reconcileInjection = Effect.fn("Injection.reconcile")(
       ],
       [features.otlp, Cond.types.otlpNamespacesMonitored, (m: Mapping.MatchFlags) => m.otlp]
     ] as const) {
-      if (enabled) setCondition(c, Cond.namespacesMonitored(type, monitored(flag)))
-      else removeCondition(c, type)
+      if (enabled) Collector.setCondition(c, Cond.namespacesMonitored(type, monitored(flag)))
+      else Collector.removeCondition(c, type)
     }
 
     const count = (tag: JobResult["_tag"]) => results.filter((r) => r._tag === tag).length
@@ -980,41 +461,17 @@ export const cleanupInjection = Effect.fn("Injection.cleanup")(function* (input:
   readonly replicas: Replicas.ReplicaStore
   readonly concurrency?: number | undefined
 }) {
-  const kube = yield* KubeClient
   const concurrency = Math.max(1, input.concurrency ?? defaultConcurrency)
   const errors: Array<E.InjectionError> = []
   const labelled = input.namespaces.filter((ns) => ns.metadata?.labels?.[Names.instanceLabel] === input.dynakube)
-  const unlabel = (ns: Mapping.Namespace): Effect.Effect<boolean, KubeApiError, KubeClient> =>
-    Effect.gen(function* () {
-      let current: Mapping.Namespace = ns
-      for (let attempt = 1; ; attempt++) {
-        if (current.metadata?.labels?.[Names.instanceLabel] !== input.dynakube) return false
-        const outcome = yield* kube
-          .patch(
-            Resources.Namespace,
-            current.metadata?.name ?? "",
-            labelPatch(current.metadata?.resourceVersion, undefined)
-          )
-          .pipe(
-            Effect.as("written" as const),
-            Effect.catch((error: KubeApiError) =>
-              error.reason._tag === "NotFound"
-                ? Effect.succeed("gone" as const)
-                : error.reason._tag === "Conflict" && attempt < 3
-                  ? Effect.succeed("conflict" as const)
-                  : Effect.fail(error)
-            )
-          )
-        if (outcome === "written") return true
-        if (outcome === "gone") return false
-        const fresh = yield* kube.get<Mapping.Namespace>(Resources.Namespace, current.metadata?.name ?? "").pipe(
-          Effect.map(Option.some),
-          Effect.catchReason("KubeApiError", "NotFound", () => Effect.succeed(Option.none()))
-        )
-        if (Option.isNone(fresh)) return false
-        current = fresh.value
-      }
-    })
+  const unlabel = (ns: Mapping.Namespace) =>
+    Effect.map(
+      Labels.writeLabel(ns, (current) => {
+        const label = Labels.instanceOf(current)
+        return label === input.dynakube ? undefined : label
+      }),
+      (write) => write.change === "removed"
+    )
   const removed = yield* Effect.forEach(
     labelled,
     (ns) =>
