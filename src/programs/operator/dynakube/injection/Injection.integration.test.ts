@@ -115,6 +115,7 @@ const reconcile = (
     readonly all?: ReadonlyArray<DynaKube>
     readonly replicas?: Replicas.ReplicaStore
     readonly namespaces?: ReadonlyArray<Namespace>
+    readonly now?: number
   } = {}
 ) =>
   Effect.gen(function* () {
@@ -141,9 +142,9 @@ const reconcile = (
       read: ObjectSync.readWithGet,
       replicas: options.replicas ?? Replicas.byList,
       conditions,
-      now: Date.now()
+      now: options.now ?? Date.now()
     })
-    statusConditions.set(name, Injection.applyConditions(conditions, result, { now: Date.now() }))
+    statusConditions.set(name, Injection.applyConditions(conditions, result, { now: options.now ?? Date.now() }))
     return result
   }).pipe(Effect.scoped)
 
@@ -295,6 +296,94 @@ layer(KubeClient.layer, { excludeTestServices: true })("injection on the real co
         conditionOf("dk-a", "OneAgentNamespacesMonitored")?.message,
         `1 namespaces match: ${nsName("one")}`
       )
+    })
+  )
+
+  it.effect(
+    "tenant data is fetched again only once stale (no write when it did not change); a 429 changes nothing",
+    () =>
+      Effect.gen(function* () {
+        const later = Date.now() + 16 * 60_000
+        const refresh = yield* writesOf(reconcile(dkA, { now: later }))
+        assert.deepStrictEqual(refresh.value.errors, [])
+        assert.deepInclude(sim.hits(), { processModuleConfig: 1, processGroupingConfig: 1 })
+        assert.strictEqual(refresh.stats.writes, 0, "same content: nothing written")
+        const types = refresh.value.conditions.filter((c) => c.type === "BootstrapperConfig").map((c) => c.reason)
+        assert.deepStrictEqual(types, ["SecretOutdated", "SecretCreatedOrUpdated"], "False first, so the clock moves")
+        const moved = Date.parse(conditionOf("dk-a", "BootstrapperConfig")?.lastTransitionTime ?? "")
+        assert.isAtLeast(moved, later - 1000)
+
+        sim.inject("processModuleConfig", { kind: "status", status: 429 })
+        const before = yield* secret(nsName("one"), "dynatrace-bootstrapper-config")
+        const limited = yield* reconcile(dkA, { now: later + 16 * 60_000 })
+        sim.clearFaults()
+        assert.isTrue(Injection.isUnreachable(limited), "the controller requeues in a minute, status untouched")
+        assert.deepInclude(conditionOf("dk-a", "BootstrapperConfig"), { status: "False", reason: "DynatraceApiError" })
+        const after = yield* secret(nsName("one"), "dynatrace-bootstrapper-config")
+        assert.strictEqual(
+          Option.getOrThrow(after).metadata?.resourceVersion,
+          Option.getOrThrow(before).metadata?.resourceVersion,
+          "the replica is left as it was"
+        )
+        const recovered = yield* reconcile(dkA)
+        assert.deepStrictEqual(recovered.errors, [])
+        assert.deepInclude(conditionOf("dk-a", "BootstrapperConfig"), { status: "True" })
+      })
+  )
+
+  it.effect("OTLP exporter: data-ingest token and certificate sources, replicas where the OTLP selector matches", () =>
+    Effect.gen(function* () {
+      yield* createNamespace(nsName("otel"), { otel: "on" })
+      const dkC: DynaKube = {
+        apiVersion: "dynatrace.com/v1beta6",
+        kind: "DynaKube",
+        metadata: { name: "dk-c", namespace: operatorNamespace },
+        spec: {
+          apiUrl: sim.url,
+          trustedCAs: "cas",
+          otlpExporterConfiguration: {
+            signals: { traces: {} },
+            namespaceSelector: { matchLabels: { [marker]: run, otel: "on" } }
+          }
+        }
+      }
+      const result = yield* reconcile(dkC)
+      assert.deepStrictEqual(result.errors, [])
+      assert.strictEqual(
+        decode(yield* secret(operatorNamespace, "dk-c-otlp-exporter-config"), "dataIngestToken"),
+        sim.dataIngestToken
+      )
+      assert.strictEqual(
+        decode(yield* secret(nsName("otel"), "dynatrace-otlp-exporter-config"), "dataIngestToken"),
+        sim.dataIngestToken
+      )
+      assert.strictEqual(
+        decode(yield* secret(nsName("otel"), "dynatrace-otlp-exporter-certs"), "activegate-tls.crt"),
+        trustedPem
+      )
+      assert.isTrue(Option.isNone(yield* secret(nsName("otel"), "dynatrace-bootstrapper-config")), "OTLP only")
+      assert.deepInclude(conditionOf("dk-c", "OTLPExporterConfigSecret"), {
+        status: "True",
+        message: "dynatrace-otlp-exporter-config created/updated"
+      })
+      assert.deepInclude(conditionOf("dk-c", "OTLPExporterConfiguration"), { status: "True", reason: "SecretsCreated" })
+      assert.deepInclude(conditionOf("dk-c", "OTLPExporterConfigurationNamespacesMonitored"), {
+        message: `1 namespaces match: ${nsName("otel")}`
+      })
+
+      // The feature off: the namespace is unmapped, replicas and sources go.
+      const off = yield* reconcile({ ...dkC, spec: { apiUrl: sim.url } })
+      assert.deepStrictEqual(off.errors, [])
+      assert.isUndefined(yield* labelOf(nsName("otel")))
+      for (const [namespace, name] of [
+        [nsName("otel"), "dynatrace-otlp-exporter-config"],
+        [nsName("otel"), "dynatrace-otlp-exporter-certs"],
+        [operatorNamespace, "dk-c-otlp-exporter-config"],
+        [operatorNamespace, "dk-c-otlp-exporter-certs"]
+      ] as const) {
+        assert.isTrue(Option.isNone(yield* secret(namespace, name)), `${namespace}/${name} is gone`)
+      }
+      assert.includeMembers([...off.removeConditions], ["OTLPExporterConfiguration", "OTLPExporterConfigSecret"])
     })
   )
 
