@@ -41,6 +41,8 @@ export interface CertgenOptions {
   readonly timeout: Duration.Duration
   /** Between attempts (5 s). */
   readonly pollInterval?: Duration.Input | undefined
+  /** Extra SANs (must match the running controller's, else the two would keep renewing). */
+  readonly extraIpAddresses?: ReadonlyArray<string> | undefined
 }
 
 interface Crd extends KubeObject {
@@ -68,9 +70,10 @@ const attempt = (options: CertgenOptions) =>
       yield* checkCrd("dynakubes.dynatrace.com")
       if (options.edgeConnect) yield* checkCrd("edgeconnects.dynatrace.com")
     }
-    const outcome = yield* WebhookCertController.reconcileOnce({ namespace: options.namespace }).pipe(
-      Effect.mapError((e) => new CertgenError({ message: e.message }))
-    )
+    const outcome = yield* WebhookCertController.reconcileOnce({
+      namespace: options.namespace,
+      extraIpAddresses: options.extraIpAddresses
+    }).pipe(Effect.mapError((e) => new CertgenError({ message: e.message })))
     if (outcome._tag === "WebhookDeploymentMissing") {
       return yield* new CertgenError({
         message: `the Deployment ${options.namespace}/dynatrace-webhook does not exist yet`
