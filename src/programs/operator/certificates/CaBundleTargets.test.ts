@@ -3,6 +3,14 @@ import * as CaBundleTargets from "./CaBundleTargets.ts"
 
 const current = "Y3VycmVudA=="
 const matches = (value: string | undefined) => value === current
+const webhookCrd = (caBundle?: string): CaBundleTargets.CustomResourceDefinition => ({
+  spec: {
+    conversion: {
+      strategy: "Webhook",
+      webhook: { clientConfig: caBundle === undefined ? {} : { caBundle } }
+    }
+  }
+})
 
 describe("CaBundleTargets", () => {
   it("patches exactly the webhook entries whose caBundle differs, each guarded by its name", () => {
@@ -35,14 +43,6 @@ describe("CaBundleTargets", () => {
   })
 
   it("CRDs get the bundle only when they convert through a webhook", () => {
-    const webhookCrd = (caBundle?: string): CaBundleTargets.CustomResourceDefinition => ({
-      spec: {
-        conversion: {
-          strategy: "Webhook",
-          webhook: { clientConfig: caBundle === undefined ? {} : { caBundle } }
-        }
-      }
-    })
     assert.deepStrictEqual(CaBundleTargets.patchCrd(webhookCrd(), matches, current), [
       { op: "test", path: "/spec/conversion/strategy", value: "Webhook" },
       { op: "add", path: "/spec/conversion/webhook/clientConfig/caBundle", value: current }
