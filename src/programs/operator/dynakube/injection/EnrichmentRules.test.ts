@@ -159,6 +159,8 @@ describe("metadata-enrichment rules", () => {
   )
 })
 
+const at = (status: string, reason: string, age: number) => ({ status, reason, lastTransitionTime: minutesAgo(age) })
+
 describe("injection conditions", () => {
   it("namespaces-monitored messages list at most ten names", () => {
     assert.deepStrictEqual(Cond.namespacesMonitored("OneAgentNamespacesMonitored", []), {
@@ -176,11 +178,6 @@ describe("injection conditions", () => {
   })
 
   it("staleness follows the original: missing, False (but ScopeMissing), or older than the threshold", () => {
-    const at = (status: string, reason: string, age: number) => ({
-      status,
-      reason,
-      lastTransitionTime: minutesAgo(age)
-    })
     const options = { now, thresholdMinutes: 15 }
     assert.isTrue(Cond.isOutdated(undefined, options))
     assert.isFalse(Cond.isOutdated(at("True", "x", 14), options))
