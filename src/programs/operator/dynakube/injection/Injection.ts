@@ -26,6 +26,7 @@
 import { Effect, type Redacted, Result } from "effect"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
 import type { DynatraceApi } from "../../../../services/DynatraceApi.ts"
+import * as DynatraceApiError from "../../../../services/DynatraceApiError.ts"
 import { KubeClient } from "../../../../services/KubeClient.ts"
 import type { KubeApiError } from "../../../../services/KubeApiError.ts"
 import * as Conditions from "../../runtime/Conditions.ts"
@@ -142,12 +143,7 @@ export const applyConditions = (
 
 /** True when a tenant error of the result is 429/503: requeue in a minute, status untouched (spec §2.2.1). @category predicates @since 0.1.0 */
 export const isUnreachable = (result: Pick<InjectionResult, "errors">): boolean =>
-  result.errors.some(
-    (e) =>
-      e.reason._tag === "DynatraceApi" &&
-      (e.reason.error.reason._tag === "RateLimited" ||
-        (e.reason.error.reason._tag === "Unavailable" && e.reason.error.reason.status === 503))
-  )
+  result.errors.some((e) => e.reason._tag === "DynatraceApi" && DynatraceApiError.isUnreachable(e.reason.error))
 
 // ---------------------------------------------------------------------------------------------------------------------
 // 2. Namespace labels
