@@ -20,6 +20,7 @@ import { Transform } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { setTimeout as sleep } from "node:timers/promises"
 import * as CodeModuleZip from "./CodeModuleZip.ts"
+import { handlePlatformRequest, isPlatformPath, PlatformTenant } from "./EdgeConnectRoutes.ts"
 import { type Endpoint, type Fault, FaultBook, isEndpoint } from "./Faults.ts"
 import { type Reply, type Route, routes, tenantError } from "./Routes.ts"
 import {
@@ -77,6 +78,8 @@ export interface TenantSimulator {
   readonly platformToken: string
   /** The tenant's data (mutable: tests may change config, hosts, rules, …). */
   readonly tenant: Tenant
+  /** The platform side: SSO token endpoint and EdgeConnect / settings API (see EdgeConnectRoutes.ts). */
+  readonly platform: PlatformTenant
   /** Registers a new token with `scopes`; returns its value. */
   addToken(scopes: ReadonlyArray<string>, prefix?: string): string
   /** Replaces the scopes of a known token. */
@@ -347,6 +350,7 @@ export const startTenantSimulator = async (options: TenantSimulatorOptions = {})
     dataIngestToken,
     platformToken,
     tenant,
+    platform: new PlatformTenant(config.tenantUUID),
     addToken: (scopes, prefix) => tenant.addToken(scopes, makeToken(prefix)),
     setScopes: (token, scopes) => {
       const known = tenant.tokens.get(token)
@@ -454,9 +458,11 @@ export const startTenantSimulator = async (options: TenantSimulatorOptions = {})
     const url = new URL(request.url ?? "/", "http://simulator.invalid")
     const work = url.pathname.startsWith("/__admin/")
       ? handleAdmin(request, response, url)
-      : url.pathname.startsWith(`${basePath}/`)
-        ? handleApi(request, response, url)
-        : writeReply(response, tenantError(404, "Not found"), undefined)
+      : isPlatformPath(url.pathname)
+        ? handlePlatformRequest(simulator.platform, request, response, url)
+        : url.pathname.startsWith(`${basePath}/`)
+          ? handleApi(request, response, url)
+          : writeReply(response, tenantError(404, "Not found"), undefined)
     work.catch((error: unknown) => {
       if (response.headersSent) response.socket?.destroy()
       else
