@@ -93,6 +93,12 @@ export interface DataDir {
   readonly codeModules: string
   /** `codemodules/<dirName>`; `dirName` from `codeModuleDirName`. */
   readonly codeModule: (dirName: string) => string
+  /**
+   * `codemodules/.<dirName>.staging`: where the provisioner builds a code module before renaming it onto
+   * `codeModule(dirName)` (the name `StagedInstall.installDirectory` uses). Never a version directory: those never
+   * start with a dot.
+   */
+  readonly codeModuleStaging: (dirName: string) => string
   readonly dynakubes: string
   readonly dynakube: (dynakube: string) => string
   readonly latestCodeModule: (dynakube: string) => string
@@ -109,6 +115,8 @@ export interface DataDir {
   readonly work: string
   readonly jobWork: (jobName: string) => string
   readonly tmpZip: string
+  /** `tmp_zip/<dirName>.zip`: the downloaded archive of a code module while it is extracted. */
+  readonly tmpZipFile: (dirName: string) => string
   /** Legacy (≤ 1.4) per-tenant volume directory `<tenant>/run/<volumeID>`. */
   readonly legacyVolume: (tenantUuid: string, volumeId: string) => string
   /** Legacy overlay mount point `<tenant>/run/<volumeID>/mapped`. */
@@ -140,6 +148,7 @@ export const make = (root: string): DataDir => {
     root: base,
     codeModules,
     codeModule: (dirName) => path.join(codeModules, component("code module directory", dirName)),
+    codeModuleStaging: (dirName) => path.join(codeModules, `.${component("code module directory", dirName)}.staging`),
     dynakubes,
     dynakube,
     latestCodeModule: (dk) => path.join(dynakube(dk), LatestCodeModuleLinkName),
@@ -157,6 +166,7 @@ export const make = (root: string): DataDir => {
     work,
     jobWork: (job) => path.join(work, component("job name", job)),
     tmpZip: path.join(base, TmpZipDirName),
+    tmpZipFile: (dirName) => path.join(base, TmpZipDirName, `${component("code module directory", dirName)}.zip`),
     legacyVolume,
     legacyMapped: (tenant, vol) => path.join(legacyVolume(tenant, vol), "mapped"),
     legacyOsAgent: (tenant) => path.join(base, component("tenant UUID", tenant), OsAgentDirName)
