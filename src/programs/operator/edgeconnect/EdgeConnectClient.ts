@@ -170,6 +170,16 @@ const utf8 = new TextDecoder()
 const invalid = (message: string) =>
   new E.DynatraceApiError({ endpoint: "configuration", reason: new E.InvalidConfig({ message }) })
 
+const fail = (endpoint: string, reason: E.DynatraceApiErrorReason) => new E.DynatraceApiError({ endpoint, reason })
+
+const requestBody = (request: EdgeConnectRequest) => ({
+  name: request.name,
+  hostPatterns: request.hostPatterns,
+  hostMappings: request.hostMappings,
+  managedByDynatraceOperator: true,
+  ...(request.oauthClientId === undefined ? {} : { oauthClientId: request.oauthClientId })
+})
+
 const connectionBody = (value: ConnectionValue) => ({
   name: value.name,
   uid: value.uid,
@@ -197,9 +207,8 @@ export const make = Effect.fn("EdgeConnectClient.make")(function* (config: EdgeC
   const userAgent = config.userAgent ?? "dynatrace-operator"
   const secrets: Array<Redacted.Redacted<string>> = [config.clientSecret]
   const scrub = (text: string) => Auth.scrub(text, secrets)
-  let token: { readonly value: Redacted.Redacted<string>; readonly expiresAt: number } | undefined
+  let cachedToken: { readonly value: Redacted.Redacted<string>; readonly expiresAt: number } | undefined
 
-  const fail = (endpoint: string, reason: E.DynatraceApiErrorReason) => new E.DynatraceApiError({ endpoint, reason })
   const transportFailure = (endpoint: string, error: HttpClientError.HttpClientError) => {
     const cause = error.reason.cause
     const detail = cause instanceof Error ? cause.message : (error.reason.description ?? error.reason._tag)
@@ -253,7 +262,7 @@ export const make = Effect.fn("EdgeConnectClient.make")(function* (config: EdgeC
 
   const accessToken = Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
-    if (token !== undefined && token.expiresAt > now) return token.value
+    if (cachedToken !== undefined && cachedToken.expiresAt > now) return cachedToken.value
     const endpoint = "POST <oauth.endpoint>"
     const form = new URLSearchParams({
       grant_type: "client_credentials",
@@ -285,7 +294,7 @@ export const make = Effect.fn("EdgeConnectClient.make")(function* (config: EdgeC
     const value = Redacted.make(parsed.access_token)
     secrets.push(value)
     const lifetime = Math.max(0, (parsed.expires_in ?? 300) * 1000 - 30_000)
-    token = { value, expiresAt: now + lifetime }
+    cachedToken = { value, expiresAt: now + lifetime }
     return value
   })
 
@@ -314,19 +323,11 @@ export const make = Effect.fn("EdgeConnectClient.make")(function* (config: EdgeC
         Effect.tapError((error) =>
           Effect.sync(() => {
             // A rejected token is fetched again next time (revoked, or expired early).
-            if (error.reason._tag === "Unauthorized") token = undefined
+            if (error.reason._tag === "Unauthorized") cachedToken = undefined
           })
         )
       )
     })
-
-  const requestBody = (request: EdgeConnectRequest) => ({
-    name: request.name,
-    hostPatterns: request.hostPatterns,
-    hostMappings: request.hostMappings,
-    managedByDynatraceOperator: true,
-    ...(request.oauthClientId === undefined ? {} : { oauthClientId: request.oauthClientId })
-  })
 
   const client: EdgeConnectClient = {
     listByName: (name) =>
