@@ -1,79 +1,60 @@
-/** The HTTP routes of validation and conversion through effect/http's web handler (no sockets). */
-import { afterAll, describe, expect, it } from "@effect/vitest"
+/** The validation and conversion routes as the webhook server calls them (parsed body in, reply out). */
+import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { HttpRouter, HttpServer } from "effect/http"
-import { ConversionRoute } from "../conversion/ConversionRoute.ts"
+import { conversionRoute, path as convertPath } from "../conversion/ConversionRoute.ts"
+import { paths } from "../Routes.ts"
 import { ValidationCluster } from "./ValidationCluster.ts"
 import { ValidationConfig } from "./ValidationConfig.ts"
 import { dynakube, spec } from "./ValidationFixtures.ts"
-import { ValidationRoutes } from "./ValidationRoutes.ts"
+import { validationRoutes } from "./ValidationRoutes.ts"
 
-// The handlers' services are request-level requirements of the routes; the server (or here the web handler)
-// supplies them.
-const services = Effect.runSync(
-  Effect.scoped(Layer.build(Layer.mergeAll(ValidationCluster.layerStatic({}), ValidationConfig.layerWith({}))))
-)
-const web = HttpRouter.toWebHandler(
-  Layer.mergeAll(ValidationRoutes, ConversionRoute).pipe(Layer.provide(HttpServer.layerServices)),
-  { disableLogger: true }
-)
-afterAll(() => web.dispose())
-const handler = (request: Request) => web.handler(request, services)
+const services = Layer.mergeAll(ValidationCluster.layerStatic({}), ValidationConfig.layerWith({}))
 
-const post = (path: string, body: string) =>
-  handler(
-    new Request(`http://webhook${path}`, { method: "POST", body, headers: { "content-type": "application/json" } })
-  )
-
-const review = (object: unknown) =>
-  JSON.stringify({
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid: "u1",
-      kind: { group: "dynatrace.com", version: "v1beta6", kind: "DynaKube" },
-      operation: "CREATE",
-      object
-    }
-  })
+const review = (object: unknown) => ({
+  apiVersion: "admission.k8s.io/v1",
+  kind: "AdmissionReview",
+  request: {
+    uid: "u1",
+    kind: { group: "dynatrace.com", version: "v1beta6", kind: "DynaKube" },
+    operation: "CREATE",
+    object
+  }
+})
 
 describe("webhook routes", () => {
-  it("every validation path answers a review; a denial is still HTTP 200", async () => {
-    for (const path of [
-      "/validate-dynatrace-com-v1beta5-dynakube",
-      "/validate-dynatrace-com-v1beta6-dynakube",
-      "/validate-dynatrace-com-v1alpha1-edgeconnect",
-      "/validate-dynatrace-com-v1alpha2-edgeconnect"
-    ]) {
-      const response = await post(path, review(dynakube(spec({ apiUrl: "" }))))
-      expect(response.status, path).toBe(200)
-      const body = await response.json()
-      expect(body.response.uid).toBe("u1")
-      expect(body.response.allowed).toBe(false)
-    }
+  it("serve the spec's paths", () => {
+    expect(validationRoutes.map((r) => r.path)).toEqual([
+      paths.validateDynaKube("v1beta5"),
+      paths.validateDynaKube("v1beta6"),
+      paths.validateEdgeConnect("v1alpha1"),
+      paths.validateEdgeConnect("v1alpha2")
+    ])
+    expect(convertPath).toBe(paths.convert)
   })
 
-  it("a body that is not JSON is HTTP 400", async () => {
-    expect((await post("/validate-dynatrace-com-v1beta6-dynakube", "{not json")).status).toBe(400)
-    expect((await post("/convert", "")).status).toBe(400)
-  })
+  it.effect("every validation route answers a review with HTTP 200, denials included", () =>
+    Effect.gen(function* () {
+      for (const route of validationRoutes) {
+        const reply = yield* route.handle(review(dynakube(spec({ apiUrl: "" }))))
+        expect(reply.status, route.path).toBe(200)
+        expect(reply.body).toMatchObject({ kind: "AdmissionReview", response: { uid: "u1", allowed: false } })
+      }
+    }).pipe(Effect.provide(services))
+  )
 
-  it("/convert answers a review, and refuses a non-review with HTTP 400", async () => {
-    const ok = await post(
-      "/convert",
-      JSON.stringify({
+  it.effect("/convert answers a review, and a non-review with HTTP 400", () =>
+    Effect.gen(function* () {
+      const ok = yield* conversionRoute.handle({
         apiVersion: "apiextensions.k8s.io/v1",
         kind: "ConversionReview",
         request: { uid: "c1", desiredAPIVersion: "dynatrace.com/v1beta5", objects: [dynakube()] }
       })
-    )
-    expect(ok.status).toBe(200)
-    const body = await ok.json()
-    expect(body.response.convertedObjects[0].apiVersion).toBe("dynatrace.com/v1beta5")
-    expect((await post("/convert", JSON.stringify({ hello: "world" }))).status).toBe(400)
-  })
-
-  it("GET is not routed", async () => {
-    expect((await handler(new Request("http://webhook/convert"))).status).toBe(404)
-  })
+      expect(ok.status).toBe(200)
+      expect(ok.body).toMatchObject({
+        response: { uid: "c1", convertedObjects: [{ apiVersion: "dynatrace.com/v1beta5" }] }
+      })
+      const bad = yield* conversionRoute.handle({ hello: "world" })
+      expect(bad.status).toBe(400)
+    })
+  )
 })

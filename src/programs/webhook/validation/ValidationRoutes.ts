@@ -1,34 +1,21 @@
 /**
- * HTTP routes of the validation webhook: `POST /validate-dynatrace-com-<version>-<kind>` for the four endpoints.
- * A body that is not JSON gets HTTP 400; everything else is answered by `handleValidation` with HTTP 200 and an
- * AdmissionReview (denials included, as the apiserver expects).
+ * The validation endpoints as webhook-server routes (`Routes.ts`): `POST /validate-dynatrace-com-<version>-<kind>`
+ * for the four served versions. The server does transport (TLS, body limits, JSON parsing); every parsed body is
+ * answered by `handleValidation` with HTTP 200 and an AdmissionReview, denials included, as the apiserver expects.
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Effect } from "effect"
+import type { Route } from "../Routes.ts"
+import type { ValidationCluster } from "./ValidationCluster.ts"
+import type { ValidationConfig } from "./ValidationConfig.ts"
 import { endpoints, handleValidation, type Endpoint } from "./ValidationHandler.ts"
 
-const route = (endpoint: Endpoint) =>
-  HttpRouter.add(
-    "POST",
-    endpoint.path,
-    Effect.gen(function* () {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const text = yield* request.text
-      let body: unknown
-      try {
-        body = JSON.parse(text)
-      } catch {
-        return HttpServerResponse.jsonUnsafe({ error: "the body is not JSON" }, { status: 400 })
-      }
-      return HttpServerResponse.jsonUnsafe(yield* handleValidation(endpoint, body))
-    }).pipe(
-      Effect.catchTag("HttpServerError", () =>
-        Effect.succeed(HttpServerResponse.jsonUnsafe({ error: "the body could not be read" }, { status: 400 }))
-      )
-    )
-  )
+/** The route of one endpoint. @category routes @since 0.1.0 */
+export const route = (endpoint: Endpoint): Route<ValidationCluster | ValidationConfig> => ({
+  path: endpoint.path,
+  handle: (body) => Effect.map(handleValidation(endpoint, body), (review) => ({ status: 200, body: review }))
+})
 
 /** The four validation routes. @category routes @since 0.1.0 */
-export const ValidationRoutes = Layer.mergeAll(route(endpoints[0]!), ...endpoints.slice(1).map(route))
+export const validationRoutes: ReadonlyArray<Route<ValidationCluster | ValidationConfig>> = endpoints.map(route)

@@ -1,8 +1,8 @@
 /**
  * The validation and conversion webhooks against a real kube-apiserver.
  *
- * An HTTPS server runs in this process on 127.0.0.1 (effect/http on Node's https, certificate from `Certs.generate`
- * with IP SAN 127.0.0.1) and serves the validation routes and `/convert`. The CRDs from manifests/crds are installed
+ * The webhook server (`WebhookServer.layer`, as `webhook-server` runs it) runs in this process on 127.0.0.1 with a
+ * certificate from `Certs.generate` (IP SAN 127.0.0.1) and serves the validation routes and `/convert`. The CRDs from manifests/crds are installed
  * with their conversion stanza pointing at it by URL (caBundle = our CA), and a ValidatingWebhookConfiguration by URL
  * covers every served version of both kinds. Everything is then driven with kubectl, as a user would: the apiserver
  * refuses invalid objects with our message, passes our warnings on (kubectl prints `Warning: …`), and converts
@@ -15,23 +15,22 @@
  * apiserver is waiting for.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
-import { HttpRouter, HttpServer } from "effect/http"
 import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import * as https from "node:https"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parse, stringify } from "yaml"
 import { startControlPlane, type ControlPlane } from "../../../../e2e/controlplane/ControlPlane.ts"
-import { Certs, CaBundle } from "../../../services/Certs.ts"
 import { KubeClient } from "../../../services/KubeClient.ts"
-import { ConversionRoute } from "../conversion/ConversionRoute.ts"
+import { Readiness } from "../../../services/Probes.ts"
+import { conversionRoute } from "../conversion/ConversionRoute.ts"
+import * as TestCertificates from "../TestCertificates.ts"
+import * as WebhookServer from "../WebhookServer.ts"
 import { ValidationCluster } from "./ValidationCluster.ts"
 import { ValidationConfig } from "./ValidationConfig.ts"
 import { endpoints } from "./ValidationHandler.ts"
-import { ValidationRoutes } from "./ValidationRoutes.ts"
+import { validationRoutes } from "./ValidationRoutes.ts"
 
 const repoRoot = join(import.meta.dirname, "../../../..")
 /** The namespace the webhook certificate is issued for; objects go into one namespace per test (see `fresh`). */
@@ -42,6 +41,7 @@ let scope: Scope.Closeable
 let baseUrl: string
 let caBundle: string
 let cacheDir: string
+let certsDir: string
 
 interface Run {
   readonly status: number | null
@@ -126,26 +126,31 @@ const userView = (object: any) => {
   return { apiVersion: object.apiVersion, kind: object.kind, metadata, spec: object.spec }
 }
 
-/** The webhook server: validation routes and /convert on https://127.0.0.1:<ephemeral>. */
+/**
+ * The webhook server of `webhook-server` (WebhookServer.layer: node https, TLS 1.3) with only the validation routes
+ * and /convert, on https://127.0.0.1:<ephemeral>, certificate issued by `Certs` for IP 127.0.0.1.
+ */
 const startWebhook = Effect.gen(function* () {
-  const certs = yield* (yield* Certs).generate({ namespace, extraIpAddresses: ["127.0.0.1"] })
-  const server = NodeHttpServer.layer(
-    () => https.createServer({ cert: certs.serverCert, key: certs.serverKey, minVersion: "TLSv1.3" }),
-    { host: "127.0.0.1", port: 0 }
-  )
+  const certificates = yield* TestCertificates.issue(namespace)
   const services = Layer.mergeAll(
     ValidationCluster.layer().pipe(Layer.provide(KubeClient.layerFromFile(cp.kubeconfigPath))),
-    ValidationConfig.layerWith({})
+    ValidationConfig.layerWith({}),
+    Readiness.layer
   )
-  const app = HttpRouter.serve(Layer.mergeAll(ValidationRoutes, ConversionRoute), {
-    disableLogger: true,
-    disableListenLog: true
-  }).pipe(Layer.provide(services), Layer.provideMerge(server))
-  const context = yield* Layer.buildWithScope(app, scope)
-  const address = Context.get(context, HttpServer.HttpServer).address
-  if (address._tag === "UnixPathAddress") throw new Error("expected a TCP address")
-  return { port: address.port, caBundle: CaBundle.base64(certs) }
-}).pipe(Effect.provide(Certs.layer))
+  const certificate = TestCertificates.writeTemporary(certificates)
+  certsDir = certificate.dir
+  const server = WebhookServer.layer({
+    host: "127.0.0.1",
+    port: 0,
+    certificate,
+    routes: [...validationRoutes, conversionRoute]
+  }).pipe(Layer.provide(services))
+  const context = yield* Layer.buildWithScope(server, scope)
+  return {
+    port: Context.get(context, WebhookServer.WebhookServer).port,
+    caBundle: Buffer.from(certificates.caCert).toString("base64")
+  }
+})
 
 beforeAll(async () => {
   cacheDir = mkdtempSync(join(tmpdir(), "kubectl-cache-"))
@@ -214,7 +219,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void))
   if (cp !== undefined) await cp.stop()
-  if (cacheDir !== undefined) rmSync(cacheDir, { recursive: true, force: true })
+  for (const dir of [cacheDir, certsDir]) if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
 })
 
 describe("validation webhook on a real apiserver", () => {
