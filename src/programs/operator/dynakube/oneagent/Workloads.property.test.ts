@@ -113,7 +113,8 @@ describe("workload builders over arbitrary DynaKubes", () => {
     expect(samples.some((dk) => needsActiveGateStatefulSet(dk))).toBe(true)
   })
 
-  it("never throw, are deterministic, leave the input untouched and return plain JSON", () => {
+  // Hundreds of generated DynaKubes: seconds of CPU, more when the suite runs in parallel on two cores.
+  it("never throw, are deterministic, leave the input untouched and return plain JSON", { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(
         validDynakubes,
@@ -135,7 +136,7 @@ describe("workload builders over arbitrary DynaKubes", () => {
     )
   })
 
-  it("workloads select their own pods; a DaemonSet exactly for host-agent modes", () => {
+  it("workloads select their own pods; a DaemonSet exactly for host-agent modes", { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(validDynakubes, operators, (dk, operator) => {
         const { daemonSet, statefulSet, service } = buildAll(dk, operator, undefined, undefined)
