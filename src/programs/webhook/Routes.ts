@@ -10,8 +10,12 @@
  */
 import { Effect, Result } from "effect"
 import * as AdmissionReview from "../../schemas/AdmissionReview.ts"
+import { conversionRoute } from "./conversion/ConversionRoute.ts"
 import { NamespaceMutator } from "./namespace/NamespaceMutator.ts"
 import { PodMutator } from "./pod/PodMutator.ts"
+import type { ValidationCluster } from "./validation/ValidationCluster.ts"
+import type { ValidationConfig } from "./validation/ValidationConfig.ts"
+import { validationRoutes } from "./validation/ValidationRoutes.ts"
 
 /** An HTTP answer: status and a JSON body. @category models @since 0.1.0 */
 export interface Reply {
@@ -71,12 +75,17 @@ export const labelNamespace: Route<NamespaceMutator> = admission(paths.labelName
 )
 
 /**
- * Every route the webhook server serves. Validation and conversion routes are added here when they land, e.g.
- * `admission(paths.validateDynaKube("v1beta6"), (r) => …)` and the `/convert` route.
+ * Every route the webhook server serves: `/inject`, `/label-ns`, the four `/validate-dynatrace-com-<version>-<kind>`
+ * routes (`validation/ValidationRoutes.ts`) and `/convert` (`conversion/ConversionRoute.ts`).
  * @category routes
  * @since 0.1.0
  */
-export const routes: ReadonlyArray<Route<RoutesContext>> = [inject, labelNamespace]
+export const routes: ReadonlyArray<Route<RoutesContext>> = [
+  inject,
+  labelNamespace,
+  ...validationRoutes,
+  conversionRoute
+]
 
-/** The services the routes need (add the validators' and converter's services here). @category routes @since 0.1.0 */
-export type RoutesContext = PodMutator | NamespaceMutator
+/** The services the routes need. @category routes @since 0.1.0 */
+export type RoutesContext = PodMutator | NamespaceMutator | ValidationCluster | ValidationConfig

@@ -19,6 +19,8 @@ import * as NamespaceMutator from "./namespace/NamespaceMutator.ts"
 import * as PodMutator from "./pod/PodMutator.ts"
 import { routes } from "./Routes.ts"
 import * as ServingCertificate from "./ServingCertificate.ts"
+import { ValidationCluster } from "./validation/ValidationCluster.ts"
+import { ValidationConfig } from "./validation/ValidationConfig.ts"
 import type { WebhookConfig } from "./WebhookConfig.ts"
 import * as WebhookServer from "./WebhookServer.ts"
 
@@ -76,6 +78,8 @@ export const webhookLayer = (config: WebhookConfig, options: MainOptions = {}) =
         PodMutator.layer({ settings, deadline: config.deadline }),
         NamespaceMutator.layer({ operatorNamespace: config.operatorNamespace })
       ).pipe(Layer.provide(InjectionContext.layer({ operatorNamespace: config.operatorNamespace })))
+      // Validation reads the cluster uncached (like the original's API reader); settings from modules.json & co.
+      const validation = Layer.mergeAll(ValidationCluster.layer(), ValidationConfig.layer)
       const sync =
         options.syncCertificateSecret === false
           ? Layer.empty
@@ -88,7 +92,7 @@ export const webhookLayer = (config: WebhookConfig, options: MainOptions = {}) =
         certificate: config.certificate,
         routes,
         bodyLimit: config.bodyLimit
-      }).pipe(Layer.provide(mutators), Layer.provide(sync))
+      }).pipe(Layer.provide(mutators), Layer.provide(validation), Layer.provide(sync))
     })
   )
 

@@ -4,57 +4,24 @@
  * KubeClient's request counter).
  */
 import { assert, layer } from "@effect/vitest"
-import { Context, Effect, Layer, Metric } from "effect"
-import { startTenantSimulator, type TenantSimulator } from "../../../../e2e/tenant-simulator/TenantSimulator.ts"
+import { Effect, Metric } from "effect"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import * as RequestCounter from "../../../services/kube/RequestCounter.ts"
 import * as Resources from "../../../services/kube/Resources.ts"
 import * as Controller from "../runtime/Controller.ts"
 import * as Kit from "../testkit/OperatorTestKit.ts"
+import * as Harness from "../testkit/OperatorTestLayer.ts"
 import * as DeploymentMetadata from "./DeploymentMetadata.ts"
 import * as Names from "./Names.ts"
 import * as Tokens from "./Tokens.ts"
 
-const ns = Kit.uniqueName("op-dk")
-const config = Effect.runSync(Kit.testConfig(ns))
-
-class Tenant extends Context.Service<Tenant, TenantSimulator>()("operator-test/Tenant") {}
-/** The test's own client, so its writes do not count as the operator's. */
-class TestKube extends Context.Service<TestKube, KubeClient["Service"]>()("operator-test/TestKube") {}
-
-const asTest = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const kube = yield* TestKube
-    return yield* Effect.provideService(effect, KubeClient, kube)
-  })
+const harness = Harness.make({ prefix: "op-dk" })
+const ns = harness.namespace
+const { Tenant, TestKube, asTest } = Harness
 const kubeGen = Effect.gen(function* () {
   return yield* KubeClient
 })
-
-const TenantLive = Layer.effect(
-  Tenant,
-  Effect.acquireRelease(
-    Effect.promise(() => startTenantSimulator()),
-    (t) => Effect.promise(() => t.close())
-  )
-)
-const TestKubeLive = Layer.effect(TestKube, kubeGen).pipe(Layer.provide(Layer.fresh(KubeClient.layer)))
-const Setup = Layer.effectDiscard(
-  asTest(
-    Effect.gen(function* () {
-      yield* Kit.installCrd
-      yield* Kit.createNamespace(ns)
-      yield* Effect.addFinalizer(() => asTest(Kit.deleteNamespace(ns)).pipe(Effect.orDie))
-    })
-  )
-).pipe(Layer.provideMerge(TestKubeLive))
-const OperatorRunning = Layer.effectDiscard(Kit.runInProcess(config))
-const TestLayer = OperatorRunning.pipe(
-  Layer.provideMerge(Kit.servicesLayer(config)),
-  Layer.provideMerge(Setup),
-  Layer.merge(TenantLive)
-)
 
 interface ConfigMap extends KubeObject {
   readonly data?: Readonly<Record<string, string>>
@@ -78,7 +45,7 @@ const reconcileCount = Effect.gen(function* () {
   return total
 })
 
-layer(TestLayer, { excludeTestServices: true, timeout: "180 seconds" })("DynaKube controller", (it) => {
+layer(harness.layer, { excludeTestServices: true, timeout: "180 seconds" })("DynaKube controller", (it) => {
   it.effect(
     "hostMonitoring: tokens checked, cluster id, metadata, tenant secret, connection info, pull secret, versions",
     () =>

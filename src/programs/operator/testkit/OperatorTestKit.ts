@@ -147,6 +147,13 @@ export const waitUntil = <R>(
     }
   })
 
+const withoutManagedFields = (value: unknown): unknown => {
+  if (value === null || typeof value !== "object" || !("metadata" in value)) return value
+  const { metadata, ...rest } = value as { metadata?: Record<string, unknown> }
+  const { managedFields: _m, ...meta } = metadata ?? {}
+  return { metadata: meta, ...rest }
+}
+
 /** Polls until `get` succeeds with a value for which `predicate` holds; returns it. */
 export const waitFor = <A, R>(
   what: string,
@@ -165,7 +172,9 @@ export const waitFor = <A, R>(
       }
       if (Date.now() > deadline) {
         return yield* Effect.die(
-          new Error(`timed out waiting until ${what}; last value: ${JSON.stringify(last)?.slice(0, 2000)}`)
+          new Error(
+            `timed out waiting until ${what}; last value: ${JSON.stringify(withoutManagedFields(last))?.slice(0, 4000)}`
+          )
         )
       }
       yield* Effect.sleep("200 millis")

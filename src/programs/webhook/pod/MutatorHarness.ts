@@ -9,6 +9,8 @@ import * as AdmissionReview from "../../../schemas/AdmissionReview.ts"
 import * as InjectionContext from "../InjectionContext.ts"
 import * as NamespaceMutator from "../namespace/NamespaceMutator.ts"
 import * as TestObjects from "../TestObjects.ts"
+import { ValidationCluster } from "../validation/ValidationCluster.ts"
+import { ValidationConfig } from "../validation/ValidationConfig.ts"
 import type { Settings } from "./InjectionPolicy.ts"
 import * as PodMutator from "./PodMutator.ts"
 
@@ -28,15 +30,23 @@ export const mutatorLayer = (
 ): Layer.Layer<PodMutator.PodMutator> =>
   PodMutator.layer({ settings, deadline }).pipe(Layer.provide(InjectionContext.layerTest(fixtures)))
 
-/** Both mutators (everything the webhook's routes need) over fixtures. @category layers @since 0.1.0 */
+/**
+ * Everything the webhook's routes need, over fixtures: both mutators, and validation with no cluster objects and
+ * every module installed.
+ * @category layers
+ * @since 0.1.0
+ */
 export const routesLayer = (
   fixtures: InjectionContext.Fixtures,
   settings: Settings = TestObjects.settings()
-): Layer.Layer<PodMutator.PodMutator | NamespaceMutator.NamespaceMutator> =>
+): Layer.Layer<PodMutator.PodMutator | NamespaceMutator.NamespaceMutator | ValidationCluster | ValidationConfig> =>
   Layer.mergeAll(
     PodMutator.layer({ settings }),
     NamespaceMutator.layer({ operatorNamespace: settings.operatorNamespace })
-  ).pipe(Layer.provide(InjectionContext.layerTest(fixtures)))
+  ).pipe(
+    Layer.provide(InjectionContext.layerTest(fixtures)),
+    Layer.merge(Layer.mergeAll(ValidationCluster.layerStatic({}), ValidationConfig.layerWith({})))
+  )
 
 /** The JSON patch of a response. @category running @since 0.1.0 */
 export const patchOfResponse = (response: AdmissionReview.AdmissionResponse): JsonPatch.JsonPatch =>
