@@ -46,6 +46,8 @@ interface EdgeConnectJson extends KubeObject {
 const referencedSecrets = (ec: EdgeConnectJson): ReadonlyArray<string> =>
   [ec.spec?.oauth?.clientSecret, ec.spec?.proxy?.authRef].filter((n): n is string => n !== undefined && n !== "")
 
+const ownerKeys = Store.byOwner("EdgeConnect")
+
 /**
  * Starts the controller in the current scope.
  * @category constructors
@@ -63,7 +65,6 @@ export const makeEdgeConnectController = (
     const deployments = yield* Informer.make<DeploymentStatusView>(Resources.Deployment, owned)
     const secrets = yield* Informer.make<KubeObject>(Resources.Secret, owned)
 
-    const ownerKeys = (object: KubeObject) => Store.byOwner("EdgeConnect")(object)
     const edgeConnectKeys = edgeConnects.events.pipe(
       Stream.filter((event) => event.type !== "Resync"),
       Stream.map((event) => key(event.object))

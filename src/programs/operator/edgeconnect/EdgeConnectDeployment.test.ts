@@ -31,6 +31,12 @@ const build = (overrides: Record<string, unknown> = {}) =>
     secretHash: "1234"
   }) as unknown as Deployment
 
+const dep = (generation: number, observed: number, ready: number, updated: number) => ({
+  metadata: { generation },
+  spec: { replicas: 2 },
+  status: { observedGeneration: observed, readyReplicas: ready, updatedReplicas: updated }
+})
+
 describe("EdgeConnectDeployment", () => {
   it("the default Deployment: one replica, the config mounted, the secret hash on the pods, owned by the EdgeConnect", () => {
     const deployment = build()
@@ -105,11 +111,6 @@ describe("EdgeConnectDeployment", () => {
   })
 
   it("the phase: Running only when the newest spec is rolled out and ready", () => {
-    const dep = (generation: number, observed: number, ready: number, updated: number) => ({
-      metadata: { generation },
-      spec: { replicas: 2 },
-      status: { observedGeneration: observed, readyReplicas: ready, updatedReplicas: updated }
-    })
     assert.strictEqual(Objects.deploymentPhase(undefined), "Deploying")
     assert.strictEqual(Objects.deploymentPhase({ metadata: { generation: 1 }, spec: { replicas: 1 } }), "Deploying")
     assert.strictEqual(Objects.deploymentPhase(dep(2, 1, 2, 2)), "Deploying")

@@ -139,6 +139,133 @@ interface OAuthCredentials {
 const automationEnabled = (spec: Spec) => spec.kubernetesAutomation?.enabled === true
 const provisioner = (spec: Spec) => spec.oauth.provisioner === true
 
+/** The tenant EdgeConnect of this name; more than one is an error. */
+const tenantEdgeConnect = (client: EdgeConnectClient.EdgeConnectClient, name: string) =>
+  Effect.gen(function* () {
+    const found = yield* client.listByName(name)
+    if (found.length > 1) {
+      return yield* new EdgeConnectError({ message: `the tenant has ${found.length} EdgeConnects named ${name}` })
+    }
+    return found[0]
+  })
+
+/** The config Secret; returns its hash and the automation token. */
+const configSecret = (owner: Objects.Owner, spec: Spec, credentials: OAuthCredentials) =>
+  Effect.gen(function* () {
+    const name = Objects.configSecretName(owner.name)
+    const existing = yield* secretData(owner.namespace, name)
+    const previousToken = Option.flatMap(existing, (data) =>
+      Option.fromUndefinedOr(EcYaml.tokenOf(data[EcYaml.fileName] ?? ""))
+    )
+    const token = automationEnabled(spec) ? Option.getOrElse(previousToken, K8sAutomation.newToken) : undefined
+    let proxy: EcYaml.EcYamlInput["proxy"]
+    if (spec.proxy !== undefined) {
+      let auth: { user: string; password: Redacted.Redacted<string> } | undefined
+      if (spec.proxy.authRef !== undefined && spec.proxy.authRef !== "") {
+        const keys = yield* requiredKeys(
+          yield* secretData(owner.namespace, spec.proxy.authRef),
+          `${owner.namespace}/${spec.proxy.authRef}`,
+          ["user", "password"]
+        )
+        auth = { user: keys.user, password: Redacted.make(keys.password) }
+      }
+      proxy = {
+        server: spec.proxy.host ?? "",
+        port: spec.proxy.port ?? 0,
+        exceptions: spec.proxy.noProxy ?? "",
+        auth
+      }
+    }
+    const yaml = EcYaml.render({
+      name: owner.name,
+      apiEndpointHost: spec.apiServer,
+      oauth: { endpoint: spec.oauth.endpoint, ...credentials },
+      restrictHostsTo: spec.hostRestrictions,
+      customCa: spec.caCertsRef !== undefined && spec.caCertsRef !== "",
+      proxy,
+      kubernetesToken: token
+    })
+    const data = Objects.configSecretData(yaml)
+    yield* ObjectSync.ensure(Resources.Secret, Objects.ownedSecret(owner, name, data))
+    return { hash: Objects.secretHash(data), token }
+  })
+
+/** Provisioner mode with automation: the tenant's connection setting carries the current token. */
+const connectionSetting = (
+  owner: Objects.Owner,
+  client: EdgeConnectClient.EdgeConnectClient,
+  uid: string,
+  token: Redacted.Redacted<string>
+) =>
+  Effect.gen(function* () {
+    const mine = K8sAutomation.settingOf(yield* client.connectionSettings, { ...owner, kubeSystemUID: uid })
+    const value = { name: owner.name, uid, namespace: owner.namespace, token }
+    if (mine === undefined) {
+      yield* client.createConnectionSetting(value)
+      yield* Effect.logInfo("Created the Kubernetes connection setting in the tenant.")
+    } else if (Redacted.value(mine.token) !== Redacted.value(token)) {
+      yield* client.updateConnectionSetting(mine.objectId, value)
+      yield* Effect.logInfo("Updated the token of the Kubernetes connection setting in the tenant.")
+    }
+  })
+
+/** Provisioner mode: the tenant side; the OAuth client to run with, or undefined when a user owns the name. */
+const provision = (owner: Objects.Owner, spec: Spec, client: EdgeConnectClient.EdgeConnectClient, uid: string) =>
+  Effect.gen(function* () {
+    const clientRef = `${owner.namespace}/${Objects.clientSecretName(owner.name)}`
+    let current = yield* tenantEdgeConnect(client, owner.name)
+    const stored = yield* secretData(owner.namespace, Objects.clientSecretName(owner.name))
+    if (current !== undefined && current.managedByDynatraceOperator !== true) return undefined
+    const storedId = Option.getOrUndefined(stored)?.[Objects.secretKeys.id]
+    if (current !== undefined && current.id !== storedId) {
+      yield* Effect.logInfo("Recreating the tenant EdgeConnect: its id is not the one stored.").pipe(
+        Effect.annotateLogs({ storedId: storedId ?? "none" })
+      )
+      yield* client.remove(current.id)
+      current = undefined
+    }
+    const hostPatterns = spec.hostPatterns ?? []
+    const hostMappings = K8sAutomation.hostMappings(owner.name, owner.namespace, uid)
+    if (current === undefined) {
+      const created = yield* client.create({ name: owner.name, hostPatterns, hostMappings })
+      yield* ObjectSync.ensure(
+        Resources.Secret,
+        Objects.ownedSecret(owner, Objects.clientSecretName(owner.name), {
+          [Objects.secretKeys.clientId]: b64(created.oauthClientId),
+          [Objects.secretKeys.clientSecret]: b64(Redacted.value(created.oauthClientSecret)),
+          [Objects.secretKeys.resource]: b64(created.oauthClientResource),
+          [Objects.secretKeys.id]: b64(created.id)
+        })
+      )
+      yield* Effect.logInfo("Created the EdgeConnect in the tenant.").pipe(Effect.annotateLogs({ id: created.id }))
+      return {
+        clientId: created.oauthClientId,
+        clientSecret: created.oauthClientSecret,
+        resource: created.oauthClientResource
+      } satisfies OAuthCredentials
+    }
+    const keys = yield* requiredKeys(stored, clientRef, [
+      Objects.secretKeys.clientId,
+      Objects.secretKeys.clientSecret,
+      Objects.secretKeys.resource
+    ])
+    const inTenant = yield* client.get(current.id)
+    if (!sameList(inTenant.hostPatterns ?? [], hostPatterns)) {
+      yield* client.update(current.id, {
+        name: owner.name,
+        hostPatterns,
+        hostMappings,
+        oauthClientId: keys[Objects.secretKeys.clientId]
+      })
+      yield* Effect.logInfo("Updated the host patterns of the tenant EdgeConnect.")
+    }
+    return {
+      clientId: keys[Objects.secretKeys.clientId],
+      clientSecret: Redacted.make(keys[Objects.secretKeys.clientSecret]),
+      resource: keys[Objects.secretKeys.resource]
+    } satisfies OAuthCredentials
+  })
+
 /** Builds the reconcile function. @category constructors */
 export const make = (config: ReconcilerConfig, caches: ReconcilerCaches) => {
   let kubeSystemUID: string | undefined
@@ -183,133 +310,6 @@ export const make = (config: ReconcilerConfig, caches: ReconcilerCaches) => {
         timeout: config.clientTimeout,
         userAgent
       })
-    })
-
-  /** The tenant EdgeConnect of this name; more than one is an error. */
-  const tenantEdgeConnect = (client: EdgeConnectClient.EdgeConnectClient, name: string) =>
-    Effect.gen(function* () {
-      const found = yield* client.listByName(name)
-      if (found.length > 1) {
-        return yield* new EdgeConnectError({ message: `the tenant has ${found.length} EdgeConnects named ${name}` })
-      }
-      return found[0]
-    })
-
-  /** Provisioner mode: the tenant side; the OAuth client to run with, or undefined when a user owns the name. */
-  const provision = (owner: Objects.Owner, spec: Spec, client: EdgeConnectClient.EdgeConnectClient, uid: string) =>
-    Effect.gen(function* () {
-      const clientRef = `${owner.namespace}/${Objects.clientSecretName(owner.name)}`
-      let current = yield* tenantEdgeConnect(client, owner.name)
-      const stored = yield* secretData(owner.namespace, Objects.clientSecretName(owner.name))
-      if (current !== undefined && current.managedByDynatraceOperator !== true) return undefined
-      const storedId = Option.getOrUndefined(stored)?.[Objects.secretKeys.id]
-      if (current !== undefined && current.id !== storedId) {
-        yield* Effect.logInfo("Recreating the tenant EdgeConnect: its id is not the one stored.").pipe(
-          Effect.annotateLogs({ storedId: storedId ?? "none" })
-        )
-        yield* client.remove(current.id)
-        current = undefined
-      }
-      const hostPatterns = spec.hostPatterns ?? []
-      const hostMappings = K8sAutomation.hostMappings(owner.name, owner.namespace, uid)
-      if (current === undefined) {
-        const created = yield* client.create({ name: owner.name, hostPatterns, hostMappings })
-        yield* ObjectSync.ensure(
-          Resources.Secret,
-          Objects.ownedSecret(owner, Objects.clientSecretName(owner.name), {
-            [Objects.secretKeys.clientId]: b64(created.oauthClientId),
-            [Objects.secretKeys.clientSecret]: b64(Redacted.value(created.oauthClientSecret)),
-            [Objects.secretKeys.resource]: b64(created.oauthClientResource),
-            [Objects.secretKeys.id]: b64(created.id)
-          })
-        )
-        yield* Effect.logInfo("Created the EdgeConnect in the tenant.").pipe(Effect.annotateLogs({ id: created.id }))
-        return {
-          clientId: created.oauthClientId,
-          clientSecret: created.oauthClientSecret,
-          resource: created.oauthClientResource
-        } satisfies OAuthCredentials
-      }
-      const keys = yield* requiredKeys(stored, clientRef, [
-        Objects.secretKeys.clientId,
-        Objects.secretKeys.clientSecret,
-        Objects.secretKeys.resource
-      ])
-      const inTenant = yield* client.get(current.id)
-      if (!sameList(inTenant.hostPatterns ?? [], hostPatterns)) {
-        yield* client.update(current.id, {
-          name: owner.name,
-          hostPatterns,
-          hostMappings,
-          oauthClientId: keys[Objects.secretKeys.clientId]
-        })
-        yield* Effect.logInfo("Updated the host patterns of the tenant EdgeConnect.")
-      }
-      return {
-        clientId: keys[Objects.secretKeys.clientId],
-        clientSecret: Redacted.make(keys[Objects.secretKeys.clientSecret]),
-        resource: keys[Objects.secretKeys.resource]
-      } satisfies OAuthCredentials
-    })
-
-  /** The config Secret; returns its hash and the automation token. */
-  const configSecret = (owner: Objects.Owner, spec: Spec, credentials: OAuthCredentials) =>
-    Effect.gen(function* () {
-      const name = Objects.configSecretName(owner.name)
-      const existing = yield* secretData(owner.namespace, name)
-      const previousToken = Option.flatMap(existing, (data) =>
-        Option.fromUndefinedOr(EcYaml.tokenOf(data[EcYaml.fileName] ?? ""))
-      )
-      const token = automationEnabled(spec) ? Option.getOrElse(previousToken, K8sAutomation.newToken) : undefined
-      let proxy: EcYaml.EcYamlInput["proxy"]
-      if (spec.proxy !== undefined) {
-        let auth: { user: string; password: Redacted.Redacted<string> } | undefined
-        if (spec.proxy.authRef !== undefined && spec.proxy.authRef !== "") {
-          const keys = yield* requiredKeys(
-            yield* secretData(owner.namespace, spec.proxy.authRef),
-            `${owner.namespace}/${spec.proxy.authRef}`,
-            ["user", "password"]
-          )
-          auth = { user: keys.user, password: Redacted.make(keys.password) }
-        }
-        proxy = {
-          server: spec.proxy.host ?? "",
-          port: spec.proxy.port ?? 0,
-          exceptions: spec.proxy.noProxy ?? "",
-          auth
-        }
-      }
-      const yaml = EcYaml.render({
-        name: owner.name,
-        apiEndpointHost: spec.apiServer,
-        oauth: { endpoint: spec.oauth.endpoint, ...credentials },
-        restrictHostsTo: spec.hostRestrictions,
-        customCa: spec.caCertsRef !== undefined && spec.caCertsRef !== "",
-        proxy,
-        kubernetesToken: token
-      })
-      const data = Objects.configSecretData(yaml)
-      yield* ObjectSync.ensure(Resources.Secret, Objects.ownedSecret(owner, name, data))
-      return { hash: Objects.secretHash(data), token }
-    })
-
-  /** Provisioner mode with automation: the tenant's connection setting carries the current token. */
-  const connectionSetting = (
-    owner: Objects.Owner,
-    client: EdgeConnectClient.EdgeConnectClient,
-    uid: string,
-    token: Redacted.Redacted<string>
-  ) =>
-    Effect.gen(function* () {
-      const mine = K8sAutomation.settingOf(yield* client.connectionSettings, { ...owner, kubeSystemUID: uid })
-      const value = { name: owner.name, uid, namespace: owner.namespace, token }
-      if (mine === undefined) {
-        yield* client.createConnectionSetting(value)
-        yield* Effect.logInfo("Created the Kubernetes connection setting in the tenant.")
-      } else if (Redacted.value(mine.token) !== Redacted.value(token)) {
-        yield* client.updateConnectionSetting(mine.objectId, value)
-        yield* Effect.logInfo("Updated the token of the Kubernetes connection setting in the tenant.")
-      }
     })
 
   /** Deletion in provisioner mode (step 2). */
@@ -445,7 +445,7 @@ export const make = (config: ReconcilerConfig, caches: ReconcilerCaches) => {
           conditionList = Conditions.remove(conditionList, conditions.tenant)
         }
 
-        const config = yield* Effect.gen(function* () {
+        const configured = yield* Effect.gen(function* () {
           const oauth =
             credentials ??
             (yield* Effect.map(
@@ -487,13 +487,13 @@ export const make = (config: ReconcilerConfig, caches: ReconcilerCaches) => {
             spec,
             imageID: image.imageID,
             version: image.version,
-            secretHash: config.hash
+            secretHash: configured.hash
           }),
           { read: deploymentReader }
         )
 
-        if (client !== undefined && config.token !== undefined) {
-          yield* connectionSetting(owner, client, uid, config.token)
+        if (client !== undefined && configured.token !== undefined) {
+          yield* connectionSetting(owner, client, uid, configured.token)
         }
       })
 
