@@ -339,9 +339,9 @@ export type KubernetesMonitoringSpec = typeof KubernetesMonitoringSpec.Type
  * @since 0.1.0
  */
 export const MetadataEnrichmentFields = {
-  enabled: optional(Schema.Boolean, "Enrich application telemetry with Kubernetes metadata.", {
-    default: Defaults.metadataEnrichmentEnabled
-  }),
+  // No CRD default (as in the original): an absent value means "off" to the operator, while a stored `false`
+  // would make the validation webhook warn about enrichment being disabled on every injecting DynaKube.
+  enabled: optional(Schema.Boolean, "Enrich application telemetry with Kubernetes metadata. Off when absent."),
   namespaceSelector: optional(
     LabelSelector,
     "Namespaces whose pods are enriched. Empty selects every namespace that is not ignored."
