@@ -24,7 +24,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option, type Scope, Stream } from "effect"
+import { Config, Effect, Option, type Scope, Stream } from "effect"
 import { Certs } from "../../../services/Certs.ts"
 import { CaBundle, type CertsError, CertSecret } from "../../../services/Certs.ts"
 import type { KubeApiError } from "../../../services/KubeApiError.ts"
@@ -39,6 +39,16 @@ import * as CaBundleTargets from "./CaBundleTargets.ts"
 
 /** Controller name in logs and metrics. @category constants */
 export const controllerName = "webhook-cert-controller"
+
+/**
+ * Whether OLM deployed the operator (env `OLM_OPERATOR_NAMESPACE` set): OLM then manages the webhook certificates
+ * and this controller must not run (spec §2.1).
+ * @category config
+ */
+export const deployedByOlm: Config.Config<boolean> = Config.String("OLM_OPERATOR_NAMESPACE").pipe(
+  Config.withDefault(""),
+  Config.map((namespace) => namespace.trim() !== "")
+)
 
 /** What the controller needs to know. @category models */
 export interface CertificatesControllerConfig {
