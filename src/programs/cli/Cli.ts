@@ -17,8 +17,10 @@ const subcommands = {
   bootstrap: () => import("./BootstrapCommand.ts").then((m) => m.bootstrapCommand),
   certgen: () => import("./CertgenCommand.ts").then((m) => m.certgenCommand),
   "csi-server": () => import("./CsiServerCommand.ts").then((m) => m.csiServerCommand),
+  "csi-provisioner": () => import("./CsiProvisionerCommand.ts").then((m) => m.csiProvisionerCommand),
   "generate-crds": () => import("./GenerateCrdsCommand.ts").then((m) => m.generateCrdsCommand),
   operator: () => import("./OperatorCommand.ts").then((m) => m.operatorCommand),
+  troubleshoot: () => import("./TroubleshootCommand.ts").then((m) => m.troubleshootCommand),
   "webhook-server": () => import("./WebhookServerCommand.ts").then((m) => m.webhookServerCommand)
 }
 
