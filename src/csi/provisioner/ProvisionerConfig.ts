@@ -99,11 +99,6 @@ export const fromRaw = Effect.fn("ProvisionerConfig.fromRaw")(function* (raw: Ra
   if (rootProblem !== undefined) return yield* fail(rootProblem)
   const namespace = nonEmpty(raw.namespace)
   if (namespace === undefined) return yield* fail("--namespace (or POD_NAMESPACE) must not be empty")
-  const bind = (text: string, what: string) =>
-    parseBindAddress(text).pipe(
-      Effect.mapError((e) => new ProvisionerConfigError({ message: `${what}: ${e.message}` }))
-    )
-
   let cleanupPeriod = Duration.minutes(30)
   const cleanupText = nonEmpty(raw.cleanupPeriod)
   if (cleanupText !== undefined) {
