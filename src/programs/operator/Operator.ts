@@ -18,12 +18,16 @@
 import { NodeFileSystem } from "@effect/platform-node"
 import { Duration, Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
+import { Certs } from "../../services/Certs.ts"
 import { ResponseCache } from "../../services/dynatrace/ResponseCache.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { healthServer, metricsServer, Readiness } from "../../services/Probes.ts"
+import * as WebhookCertController from "./certificates/WebhookCertController.ts"
 import * as DynaKubeController from "./dynakube/DynaKubeController.ts"
+import * as EdgeConnectController from "./edgeconnect/EdgeConnectController.ts"
 import * as EventRecorder from "./EventRecorder.ts"
 import * as LeaseAccessLive from "./LeaseAccessLive.ts"
+import * as NodesController from "./nodes/NodesController.ts"
 import { OperatorCaches } from "./OperatorCaches.ts"
 import * as Caches from "./OperatorCaches.ts"
 import * as OperatorConfig from "./OperatorConfig.ts"
@@ -37,9 +41,21 @@ const runControllers = (config: OperatorConfig.OperatorConfig) =>
       const caches = yield* OperatorCaches
       yield* caches.awaitSynced
       yield* DynaKubeController.make(config)
-      yield* Effect.logInfo("Started the controllers.").pipe(
-        Effect.annotateLogs({ controllers: DynaKubeController.controllerName })
-      )
+      const started = [DynaKubeController.controllerName]
+      const common = { namespace: config.namespace, operatorVersion: config.operatorVersion }
+      if (config.modules.edgeConnect) {
+        yield* EdgeConnectController.makeEdgeConnectController({ ...common, clientTimeout: config.clientTimeout })
+        started.push(EdgeConnectController.controllerName)
+      }
+      if (config.hostAvailabilityDetection) {
+        yield* NodesController.makeNodesController({ ...common, clientTimeout: config.clientTimeout })
+        started.push(NodesController.controllerName)
+      }
+      if (!(yield* WebhookCertController.deployedByOlm)) {
+        yield* WebhookCertController.makeCertificatesController({ namespace: config.namespace })
+        started.push(WebhookCertController.controllerName)
+      }
+      yield* Effect.logInfo("Started the controllers.").pipe(Effect.annotateLogs({ controllers: started.join(",") }))
       return yield* Effect.never
     })
   )
@@ -56,7 +72,7 @@ export const services = (config: OperatorConfig.OperatorConfig) => {
   // Its own client (and connection pool): lease renewals never queue behind reconcile traffic, and the request
   // counter of the main client shows reconcile traffic only.
   const lease = LeaseAccessLive.layer(config.namespace).pipe(Layer.provide(Layer.fresh(KubeClient.layer)))
-  return Layer.mergeAll(kube, caches, tenants, events, lease, Readiness.layer)
+  return Layer.mergeAll(kube, caches, tenants, events, lease, Readiness.layer, Certs.layer)
 }
 
 /**
