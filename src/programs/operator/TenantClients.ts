@@ -28,12 +28,20 @@ export class TenantClients extends Context.Service<
   }
 >()("dynatrace-operator/operator/TenantClients") {}
 
-/** A stable digest of a client configuration (secret values included, so token rotation rebuilds the client). */
+/**
+ * A stable digest of a client configuration (secret values included, so token rotation rebuilds the client).
+ * Redacted values are revealed before JSON encoding: their `toJSON` would hide them from the digest otherwise.
+ */
 export const fingerprint = (config: DynatraceApi.DynatraceApiConfig): string =>
   createHash("sha256")
     .update(
-      JSON.stringify(config, (_key, value: unknown) =>
-        Redacted.isRedacted(value) ? `redacted:${String(Redacted.value(value))}` : value
+      JSON.stringify(
+        Object.entries(config)
+          .toSorted(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([key, value]) => [
+            key,
+            Redacted.isRedacted(value) ? `redacted:${String(Redacted.value(value))}` : value
+          ])
       )
     )
     .digest("hex")

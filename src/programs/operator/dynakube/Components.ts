@@ -273,7 +273,10 @@ export const activeGate: Phase<OperatorCaches | KubeClient | EventRecorder> = {
         }
         return Controller.done
       }
-      if (scope.activeGateConnectionInfoPostponed) return Controller.done
+      // Without usable connection info (postponed, or its call failed) the workload waits.
+      if (scope.activeGateConnectionInfoPostponed || scope.activeGateConnectionInfo === undefined) {
+        return Controller.done
+      }
       return yield* reconcileActiveGateWorkload(scope)
     })
 }
@@ -295,7 +298,8 @@ export const makeInjection = (
   name: "injection",
   run: (scope) =>
     Effect.gen(function* () {
-      if (scope.oneAgentConnectionInfoPostponed && scope.features.appInjection) return Controller.done
+      const waiting = scope.oneAgentConnectionInfoPostponed || scope.oneAgentConnectionInfo === undefined
+      if (waiting && scope.features.appInjection) return Controller.done
       if (scope.tenant === undefined) return Controller.done
       const caches = yield* OperatorCaches
       const info = scope.oneAgentConnectionInfo
@@ -416,7 +420,7 @@ export const oneAgent: Phase<OperatorCaches | KubeClient | EventRecorder> = {
         forget(scope.key)
         return Controller.done
       }
-      if (scope.oneAgentConnectionInfoPostponed) return Controller.done
+      if (scope.oneAgentConnectionInfoPostponed || scope.oneAgentConnectionInfo === undefined) return Controller.done
       const healthcheck = Healthcheck.oneAgentHealthcheck(scope.status.oneAgent?.version)
       if (healthcheck !== undefined) {
         updateStatus(scope, { oneAgent: { ...oneAgentStatus(scope), healthcheck } })

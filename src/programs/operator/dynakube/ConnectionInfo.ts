@@ -255,6 +255,7 @@ export const activeGatePhase: Phase<OperatorCaches | KubeClient> = {
       const info = yield* scope.tenant.api.activeGateConnectionInfo.pipe(
         Effect.tapError((error) => Effect.sync(() => apiErrorCondition(scope, conditionTypes.activeGate, error)))
       )
+      scope.activeGateConnectionInfo = info
       updateStatus(scope, {
         activeGate: {
           ...activeGateStatus(scope),

@@ -89,8 +89,10 @@ export interface ReconcileScope {
   readonly operator: OperatorContext
   tenant: TenantContext | undefined
   kubeSystemUUID: string | undefined
-  /** The OneAgent connection info of this reconcile (with the tenant token), once fetched. */
+  /** The OneAgent connection info of this reconcile (with the tenant token); absent when not fetched or failed. */
   oneAgentConnectionInfo: ConnectionInfo | undefined
+  /** The ActiveGate connection info of this reconcile; absent when not fetched or failed. */
+  activeGateConnectionInfo: ConnectionInfo | undefined
   /** OneAgent connection info is not usable yet: host agents and injection wait (requeue in 1 minute). */
   oneAgentConnectionInfoPostponed: boolean
   /** ActiveGate connection info is not usable yet: the ActiveGate waits. */

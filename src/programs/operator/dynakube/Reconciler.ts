@@ -220,6 +220,7 @@ export const make = (config: OperatorConfig, operator: OperatorContext) => {
         tenant: undefined,
         kubeSystemUUID: undefined,
         oneAgentConnectionInfo: undefined,
+        activeGateConnectionInfo: undefined,
         oneAgentConnectionInfoPostponed: false,
         activeGateConnectionInfoPostponed: false
       }
