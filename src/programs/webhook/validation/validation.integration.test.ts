@@ -167,13 +167,17 @@ beforeAll(async () => {
     crd.spec.conversion.webhook.clientConfig = { url: `${baseUrl}/convert`, caBundle }
     await ok(["apply", "--server-side", "-f", "-"], stringify(crd))
   }
-  await ok([
-    "wait",
-    "--for=condition=Established",
-    "--timeout=60s",
-    "crd/dynakubes.dynatrace.com",
-    "crd/edgeconnects.dynatrace.com"
-  ])
+  // Polled rather than `kubectl wait`: right after creation the CRD has no status.conditions yet, and kubectl wait
+  // fails on a nil list instead of waiting.
+  for (const crd of ["dynakubes.dynatrace.com", "edgeconnects.dynatrace.com"]) {
+    const deadline = Date.now() + 60_000
+    const established = () =>
+      ok(["get", "crd", crd, "-o", `jsonpath={.status.conditions[?(@.type=="Established")].status}`])
+    while ((await established()) !== "True") {
+      if (Date.now() > deadline) throw new Error(`CRD ${crd} not Established within 60 s`)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
 
   // One webhook per served version, as the Helm chart's ValidatingWebhookConfiguration has them.
   await ok(
