@@ -18,7 +18,6 @@ const subcommands = {
   certgen: () => import("./CertgenCommand.ts").then((m) => m.certgenCommand),
   "csi-server": () => import("./CsiServerCommand.ts").then((m) => m.csiServerCommand),
   "csi-provisioner": () => import("./CsiProvisionerCommand.ts").then((m) => m.csiProvisionerCommand),
-  "csi-provisioner": () => import("./CsiProvisionerCommand.ts").then((m) => m.csiProvisionerCommand),
   "generate-crds": () => import("./GenerateCrdsCommand.ts").then((m) => m.generateCrdsCommand),
   operator: () => import("./OperatorCommand.ts").then((m) => m.operatorCommand),
   troubleshoot: () => import("./TroubleshootCommand.ts").then((m) => m.troubleshootCommand),
