@@ -1,0 +1,110 @@
+/**
+ * Least privilege, statically: the RBAC table (`RbacUsage.ts`) against the code (`CodeScan.ts`) and against the
+ * chart. Fails when the code starts using a resource or verb the table (and so the chart) lacks, when the chart
+ * does not grant a row, and when the chart grants our programs anything no row asks for.
+ */
+import { beforeAll, describe, expect, it } from "@effect/vitest"
+import { importClosure, programs, scan, type ServiceAccountName } from "./CodeScan.ts"
+import { ensureHelm } from "./Helm.ts"
+import { expand, grantsOf, justifiedBy, missing } from "./Rbac.ts"
+import { needs, platformGrants } from "./RbacUsage.ts"
+import { releaseNamespace, render, type Rendered } from "./Render.ts"
+
+const accounts = Object.keys(programs) as ReadonlyArray<ServiceAccountName>
+let kubernetes: ReadonlyArray<Rendered> = []
+let openshift: ReadonlyArray<Rendered> = []
+
+beforeAll(async () => {
+  const helm = await ensureHelm()
+  kubernetes = render(helm)
+  openshift = render(helm, ["--set", "platform=openshift"])
+})
+
+describe("the code uses only what the RBAC table lists", () => {
+  it.each(accounts)("%s: every resource and verb found in its code has a row", (account) => {
+    const files = importClosure(programs[account])
+    expect(files.length).toBeGreaterThan(3)
+    const problems: Array<string> = []
+    for (const use of scan(files)) {
+      const rows = needs[account].filter((n) => n.group === use.group && n.resource === use.resource)
+      const where = `${use.file}:${use.line}`
+      if (rows.length === 0) {
+        problems.push(`${where} uses ${use.group || "core"}/${use.resource}, which has no row for ${account}`)
+        continue
+      }
+      for (const verb of use.verbs) {
+        if (!rows.some((r) => (r.verbs as ReadonlyArray<string>).includes(verb))) {
+          problems.push(`${where} ${use.call}() needs ${verb} on ${use.group || "core"}/${use.resource}`)
+        }
+      }
+    }
+    expect(problems, "add the rows to e2e/chart/RbacUsage.ts and the rules to the chart").toEqual([])
+  })
+
+  it("the scan sees the calls it is meant to see (it would catch a new one)", () => {
+    const uses = scan(importClosure(programs["dynatrace-operator"]))
+    const verbsOf = (group: string, resource: string) =>
+      new Set(uses.filter((u) => u.group === group && u.resource === resource).flatMap((u) => u.verbs))
+    expect(verbsOf("coordination.k8s.io", "leases")).toEqual(new Set(["get", "create", "update"]))
+    expect(verbsOf("dynatrace.com", "dynakubes/status")).toEqual(new Set(["update"]))
+    expect(verbsOf("", "nodes")).toEqual(new Set(["list", "watch"]))
+    // The webhook never writes namespaces (it answers with a patch instead).
+    const webhook = scan(importClosure(programs["dynatrace-webhook"]))
+    expect(
+      webhook.some(
+        (u) => u.resource === "namespaces" && u.verbs.some((v) => v !== "get" && v !== "list" && v !== "watch")
+      )
+    ).toBe(false)
+  })
+
+  it("every row is used: the code references the resource (or the row says which platform rule needs it)", () => {
+    for (const account of accounts) {
+      const used = new Set(scan(importClosure(programs[account])).map((u) => `${u.group}/${u.resource}`))
+      for (const need of needs[account]) {
+        if (need.resource.endsWith("/finalizers")) continue // blockOwnerDeletion: not an API call of ours
+        expect(
+          used.has(`${need.group}/${need.resource}`),
+          `${account}: ${need.group}/${need.resource} is not used`
+        ).toBe(true)
+      }
+    }
+  })
+})
+
+describe("the chart grants exactly the table", () => {
+  it.each(accounts)("%s: every row is granted, in its scope (Kubernetes and OpenShift)", (account) => {
+    for (const objects of [kubernetes, openshift]) {
+      const grants = grantsOf(objects, account, releaseNamespace)
+      expect(needs[account].flatMap((need) => missing(grants, need))).toEqual([])
+    }
+  })
+
+  it.each(accounts)("%s: nothing is granted that no row asks for", (account) => {
+    for (const objects of [kubernetes, openshift]) {
+      const extra = expand(grantsOf(objects, account, releaseNamespace)).filter(
+        (item) => ![...needs[account], ...platformGrants[account]].some((need) => justifiedBy(item, need))
+      )
+      expect(
+        extra.map((e) => `${e.from}: ${e.verb} ${e.group || "core"}/${e.resource} [${e.names.join(",")}] (${e.scope})`)
+      ).toEqual([])
+    }
+  })
+
+  it("the operator cannot read or write secrets outside its namespace except the four replicated names", () => {
+    const clusterSecretRules = grantsOf(kubernetes, "dynatrace-operator", releaseNamespace).filter(
+      (g) => g.scope === "cluster" && (g.rule.resources ?? []).includes("secrets")
+    )
+    expect(clusterSecretRules.length).toBeGreaterThan(0)
+    for (const g of clusterSecretRules) expect(g.rule.resourceNames?.length, g.from).toBe(4)
+  })
+
+  it("no service account of ours may escalate: no RBAC writes, no wildcards, no pods/exec outside supportability", () => {
+    for (const account of accounts) {
+      for (const item of expand(grantsOf(openshift, account, releaseNamespace))) {
+        expect(item.group, `${account} ${item.from}`).not.toBe("rbac.authorization.k8s.io")
+        expect([item.group, item.resource, item.verb]).not.toContain("*")
+        expect(["bind", "escalate", "impersonate"]).not.toContain(item.verb)
+      }
+    }
+  })
+})
