@@ -34,24 +34,44 @@ import * as OperatorConfig from "./OperatorConfig.ts"
 import * as LeaderElection from "./runtime/LeaderElection.ts"
 import * as TenantClients from "./TenantClients.ts"
 
-/** The controllers, run by the leader for as long as it leads. */
-const runControllers = (config: OperatorConfig.OperatorConfig) =>
+/** The controllers this process can run. */
+export type ControllerName = "dynakube" | "edgeconnect" | "nodes" | "certificates"
+
+export const allControllers: ReadonlyArray<ControllerName> = ["dynakube", "edgeconnect", "nodes", "certificates"]
+
+/**
+ * The controllers, run by the leader for as long as it leads (spec §2.1): DynaKube; EdgeConnect (module on);
+ * Nodes (unless `DT_HOST_AVAILABILITY_DETECTION=false`); webhook certificates (unless OLM deployed the operator).
+ */
+const runControllers = (config: OperatorConfig.OperatorConfig, enabled: ReadonlyArray<ControllerName>) =>
   Effect.scoped(
     Effect.gen(function* () {
       const caches = yield* OperatorCaches
       yield* caches.awaitSynced
-      yield* DynaKubeController.make(config)
-      const started = [DynaKubeController.controllerName]
-      const common = { namespace: config.namespace, operatorVersion: config.operatorVersion }
-      if (config.modules.edgeConnect) {
-        yield* EdgeConnectController.makeEdgeConnectController({ ...common, clientTimeout: config.clientTimeout })
+      const started: Array<string> = []
+      if (enabled.includes("dynakube")) {
+        yield* DynaKubeController.make(config)
+        started.push(DynaKubeController.controllerName)
+      }
+      if (enabled.includes("edgeconnect") && config.modules.edgeConnect) {
+        yield* EdgeConnectController.makeEdgeConnectController({
+          namespace: config.namespace,
+          operatorVersion: config.operatorVersion,
+          clientTimeout: config.clientTimeout,
+          maxConcurrentReconciles: config.maxConcurrentReconciles
+        })
         started.push(EdgeConnectController.controllerName)
       }
-      if (config.hostAvailabilityDetection) {
-        yield* NodesController.makeNodesController({ ...common, clientTimeout: config.clientTimeout })
+      if (enabled.includes("nodes") && config.hostAvailabilityDetection) {
+        yield* NodesController.makeNodesController({
+          namespace: config.namespace,
+          clientTimeout: config.clientTimeout,
+          operatorVersion: config.operatorVersion
+        })
         started.push(NodesController.controllerName)
       }
-      if (!(yield* WebhookCertController.deployedByOlm)) {
+      const olm = yield* WebhookCertController.deployedByOlm.pipe(Effect.orElseSucceed(() => false))
+      if (enabled.includes("certificates") && !olm) {
         yield* WebhookCertController.makeCertificatesController({ namespace: config.namespace })
         started.push(WebhookCertController.controllerName)
       }
@@ -79,7 +99,11 @@ export const services = (config: OperatorConfig.OperatorConfig) => {
  * The operator with its services provided: readiness once caches are synced, and the controllers while leading.
  * `identity` is the leader-election identity (unique per process).
  */
-export const program = (config: OperatorConfig.OperatorConfig, identity: string) =>
+export const program = (
+  config: OperatorConfig.OperatorConfig,
+  identity: string,
+  controllers: ReadonlyArray<ControllerName> = allControllers
+) =>
   Effect.gen(function* () {
     const readiness = yield* Readiness
     const caches = yield* OperatorCaches
@@ -87,7 +111,7 @@ export const program = (config: OperatorConfig.OperatorConfig, identity: string)
     yield* Effect.forkScoped(
       caches.awaitSynced.pipe(Effect.andThen(markSynced), Effect.andThen(Effect.logInfo("The caches are synced.")))
     )
-    return yield* LeaderElection.runWhileLeader(identity, config.leaderElection, runControllers(config))
+    return yield* LeaderElection.runWhileLeader(identity, config.leaderElection, runControllers(config, controllers))
   })
 
 /** Runs the operator until interrupted (SIGTERM) or until it loses the leader lease. */
