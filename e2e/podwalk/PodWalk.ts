@@ -290,7 +290,10 @@ export const walkPod = async (options: WalkOptions): Promise<WalkResult> => {
             fs.writeFileSync(path.join(dir, key), Buffer.from(value, "base64"))
         }
         volumes[volume.name] = dir
-        volumeKinds[volume.name] = `secret (${names.map((n) => n.name).join(", ")})`
+        volumeKinds[volume.name] =
+          names.length === 0
+            ? "projected, no Secrets (e.g. the service-account token): left empty"
+            : `Secrets ${names.map((n) => n.name).join(", ")} as files`
       }
     }
 
