@@ -15,10 +15,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option, type Scope } from "effect"
+import { Effect, Option, type Scope, Stream } from "effect"
 import { KubeClient } from "../../../../services/KubeClient.ts"
 import type { KubeApiError } from "../../../../services/KubeApiError.ts"
 import * as Informer from "../../../../services/kube/Informer.ts"
+import type { WatchEvent } from "../../../../services/kube/ListWatch.ts"
 import type { KubeObject } from "../../../../services/kube/KubeObject.ts"
 import { keyOf } from "../../../../services/kube/KubeObject.ts"
 import type { Resource } from "../../../../services/kube/Resource.ts"
@@ -101,35 +102,69 @@ export const informerLabelSelector = `${Names.labelKeys.name}=${Names.fieldManag
 
 const onlyReplicas = (secrets: ReadonlyArray<Secret>) => secrets.filter((s) => replicaNames.has(s.metadata?.name ?? ""))
 
+/** Merges list-then-watch streams; `Synced` is passed on once every stream has synced (later ones as they come). */
+const mergeSynced = <T>(streams: ReadonlyArray<Stream.Stream<WatchEvent<T>>>): Stream.Stream<WatchEvent<T>> =>
+  Stream.suspend(() => {
+    const synced = new Set<number>()
+    return Stream.mergeAll(
+      streams.map((stream, index) =>
+        stream.pipe(
+          Stream.filter((event) => {
+            if (event.type !== "Synced") return true
+            synced.add(index)
+            return synced.size === streams.length
+          })
+        )
+      ),
+      { concurrency: "unbounded" }
+    )
+  })
+
 /**
- * A cluster-wide informer of the operator's webhook-component secrets (replicas and their sources), indexed by
- * DynaKube; it lives as long as the scope. Pass it to `fromInformer`.
+ * A cluster-wide informer of the replicated secrets (the four names, with the operator's webhook-component labels),
+ * indexed by DynaKube; it lives as long as the scope. Pass it to `fromInformer`.
+ *
+ * One list-then-watch per name (field selector `metadata.name=<name>`): RBAC limits list/watch by `resourceNames`
+ * only for requests that name the object, so the operator can be allowed these four names in every namespace
+ * without being able to read any other Secret outside its own namespace (the chart's ClusterRole does exactly that).
  * @category constructors
  * @since 0.1.0
  */
-export const makeInformer: Effect.Effect<
-  Informer.Informer<Secret>,
-  never,
-  KubeClient | Scope.Scope
-> = Informer.make<Secret>(Resources.Secret, {
-  labelSelector: informerLabelSelector,
-  indexers: { [createdByIndex]: Store.byLabel(Names.labelKeys.createdBy) }
-})
+export const makeInformer: Effect.Effect<Informer.Informer<Secret>, never, KubeClient | Scope.Scope> = Effect.gen(
+  function* () {
+    const kube = yield* KubeClient
+    const streams = Names.replicatedSecrets.map((name) =>
+      kube.watch<Secret>(Resources.Secret, {
+        labelSelector: informerLabelSelector,
+        fieldSelector: `metadata.name=${name}`
+      })
+    )
+    return yield* Informer.fromWatchEvents(mergeSynced(streams), {
+      indexers: { [createdByIndex]: Store.byLabel(Names.labelKeys.createdBy) }
+    })
+  }
+)
 
 /** Replicas from an informer made by `makeInformer` (no requests). @category constructors @since 0.1.0 */
 export const fromInformer = (informer: Informer.Informer<Secret>): ReplicaStore => ({
   list: (dynakube) => Effect.map(informer.byIndex(createdByIndex, dynakube), onlyReplicas)
 })
 
-/** Replicas with one LIST (label selector) per call: for callers without an informer. @category constructors @since 0.1.0 */
+/**
+ * Replicas with one LIST per replicated name (label and name selectors, see `makeInformer`) per call: for callers
+ * without an informer. @category constructors @since 0.1.0
+ */
 export const byList: ReplicaStore = {
   list: (dynakube) =>
     Effect.gen(function* () {
       const kube = yield* KubeClient
-      const result = yield* kube.listAll<Secret>(Resources.Secret, {
-        labelSelector: `${Names.labelKeys.createdBy}=${dynakube},${Names.labelKeys.component}=webhook`
-      })
-      return onlyReplicas(result.items)
+      const results = yield* Effect.forEach(Names.replicatedSecrets, (name) =>
+        kube.listAll<Secret>(Resources.Secret, {
+          labelSelector: `${Names.labelKeys.createdBy}=${dynakube},${Names.labelKeys.component}=webhook`,
+          fieldSelector: `metadata.name=${name}`
+        })
+      )
+      return onlyReplicas(results.flatMap((result) => result.items))
     })
 }
 
