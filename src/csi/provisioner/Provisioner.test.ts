@@ -65,6 +65,8 @@ const archiveEntries = async (h: Harness, version: string): Promise<Map<string, 
   }
 }
 
+const failing = () => Effect.fail(new ProvisionError.ProvisionError({ reason: "Tenant", message: "boom" }))
+
 const installedLines = (h: Harness) => h.logs.filter((line) => line.includes("Installed the code module."))
 
 describe("provisioning a DynaKube", () => {
@@ -158,7 +160,6 @@ describe("provisioning a DynaKube", () => {
     expect(await h.runtime.runPromise(store.ensure(v1, zipOf))).toBe("present")
     expect(fetches).toBe(1)
 
-    const failing = () => Effect.fail(new ProvisionError.ProvisionError({ reason: "Tenant", message: "boom" }))
     const failures = await h.runtime.runPromise(
       Effect.all(
         Array.from({ length: 5 }, () => Effect.flip(store.ensure(v2, failing))),

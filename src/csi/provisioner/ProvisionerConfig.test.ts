@@ -14,6 +14,11 @@ const raw = (overrides: Partial<ProvisionerConfig.RawConfig> = {}): ProvisionerC
 const parse = (overrides: Partial<ProvisionerConfig.RawConfig> = {}) =>
   Effect.runSync(Effect.result(ProvisionerConfig.fromRaw(raw(overrides))))
 
+const message = (overrides: Partial<ProvisionerConfig.RawConfig>) => {
+  const result = parse(overrides)
+  return result._tag === "Failure" ? result.failure.message : "accepted"
+}
+
 describe("ProvisionerConfig.fromRaw", () => {
   it("has the spec's defaults (ports 10090/8090, GC every 30 min, 15 min downloads, CSI on)", () => {
     const result = parse()
@@ -53,10 +58,6 @@ describe("ProvisionerConfig.fromRaw", () => {
   })
 
   it("refuses what cannot work, naming the setting", () => {
-    const message = (overrides: Partial<ProvisionerConfig.RawConfig>) => {
-      const result = parse(overrides)
-      return result._tag === "Failure" ? result.failure.message : "accepted"
-    }
     expect(message({ cleanupPeriod: "soon" })).toMatch(/CLEANUP_PERIOD/)
     expect(message({ cleanupPeriod: "0s" })).toMatch(/CLEANUP_PERIOD/)
     expect(message({ dataDir: "relative/data" })).toMatch(/absolute/)

@@ -76,6 +76,8 @@ export interface Harness {
   readonly close: () => Promise<void>
 }
 
+const keyOf = (namespace: string, name: string) => `${namespace}/${name}`
+
 /** Starts a simulator and the provisioner's services on a temporary (or the given) data directory. */
 export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
   const sim = await startTenantSimulator(options.simulator ?? {})
@@ -108,7 +110,6 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     csiDriverEnabled: true,
     requeues: { ...ProvisionPlan.defaultRequeues, ...options.requeues }
   }
-  const keyOf = (namespace: string, name: string) => `${namespace}/${name}`
   return {
     sim,
     dataDir,
