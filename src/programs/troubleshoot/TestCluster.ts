@@ -61,7 +61,7 @@ export const ensureCrds = Effect.gen(function* () {
 })
 
 /** A namespace that is deleted (not awaited) when the scope closes. */
-export const namespace = (prefix: string) =>
+export const scopedNamespace = (prefix: string) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
       const name = uniqueName(prefix)

@@ -68,7 +68,7 @@ layer(KubeClient.layer, { excludeTestServices: true })("troubleshoot on the real
       Effect.gen(function* () {
         yield* TestCluster.ensureCrds
         const sim = yield* simulator
-        const ns = yield* TestCluster.namespace("ts")
+        const ns = yield* TestCluster.scopedNamespace("ts")
         const registry = new URL(sim.url).host
         const uuid = sim.tenant.config.tenantUUID
 
