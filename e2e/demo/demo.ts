@@ -84,8 +84,11 @@ const cleanup = (): Promise<void> => {
   return cleaning
 }
 
+let stopping = false
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
+    if (stopping) return
+    stopping = true
     Out.line("")
     Out.info(`${signal}: stopping everything …`)
     void cleanup().then(() => {
@@ -418,6 +421,7 @@ main()
     process.exit(0)
   })
   .catch(async (error: unknown) => {
+    if (stopping) return // a signal is tearing everything down; its handler exits
     Out.line("")
     Out.fail(`demo failed: ${error instanceof Error ? error.message : String(error)}`)
     await cleanup()
