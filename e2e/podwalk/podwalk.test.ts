@@ -215,4 +215,25 @@ describe("the pod walk", () => {
       await walk.cleanup()
     }
   })
+
+  it("the walk notices when the application would start unmonitored (download fails, failure policy silent)", async () => {
+    sim.inject("agentDownload", { kind: "status", status: 500 })
+    try {
+      const pod = await createInjectedPod("zip")
+      const walk = await walkPod({ pod, podsDir: csi.podsDir, secrets: await secretsOf(pod.metadata.namespace ?? "") })
+      try {
+        const failed = new Set(walk.checks.filter((c) => !c.ok).map((c) => c.name))
+        expect(walk.ok).toBe(false)
+        // --suppress-error: exit 0, but the failure is logged and nothing is preloaded.
+        expect(walk.bootstrap.exitCode).toBe(0)
+        expect(failed).toContain("bootstrap reported no failure")
+        expect(failed).toContain("app: the LD_PRELOAD library exists")
+        expect(failed).toContain("app: /etc/ld.so.preload names it")
+      } finally {
+        await walk.cleanup()
+      }
+    } finally {
+      sim.clearFaults("agentDownload")
+    }
+  })
 })
