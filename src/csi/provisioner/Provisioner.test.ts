@@ -296,6 +296,24 @@ describe("garbage collection without mounts", () => {
     expect(h.latestOf("b")).toBe(v2)
   })
 
+  it("waits for an install in progress (rename and link switch) before it collects", async () => {
+    const h = await start({ simulator: { config: { codeModuleFillerBytes: 4 * 1024 * 1024 } } })
+    h.sim.inject("agentDownload", { kind: "latency", millis: 500 }, 1)
+    h.put(appDynaKube("dk", v1))
+    const gc = await h.runtime.runPromise(Effect.service(GarbageCollector))
+    const reconciling = h.reconcile(ns, "dk")
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Asked while the download is still running: it only runs once the version is renamed into place and linked,
+    // so it sees (and keeps) the complete version instead of a staging directory.
+    const [, result] = await Promise.all([
+      reconciling,
+      h.runtime.runPromise(gc.runNow(Provisioner.liveDynaKubes([...h.dynakubes.values()])))
+    ])
+    expect(result.removed).toEqual([])
+    expect(result.keptCodeModules).toEqual([v1])
+    expect(h.latestOf("dk")).toBe(v1)
+  })
+
   it("runs at most once per period from ordinary reconciles", async () => {
     const h = await start({ gcPeriod: "1 hour" })
     h.put(appDynaKube("a", v1))

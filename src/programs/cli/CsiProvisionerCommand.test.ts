@@ -26,7 +26,7 @@ describe("csi-provisioner command", () => {
     ]) {
       expect(result.stdout).toContain(flag)
     }
-  })
+  }, 60_000)
 
   it("fails at start with one JSON line for a bad CLEANUP_PERIOD, data dir or bind address", () => {
     const cases: ReadonlyArray<readonly [ReadonlyArray<string>, Record<string, string>, RegExp]> = [
