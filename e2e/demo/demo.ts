@@ -350,6 +350,13 @@ const main = async (): Promise<void> => {
     note: `init container dynatrace-operator, ${pod.spec.volumes?.length ?? 0} volumes`
   })
 
+  if (process.getuid?.() !== 0) {
+    // Publishing a CSI volume mounts overlayfs: only root may.
+    results.push({ step: "pod walk (CSI publish, bootstrap, app view)", outcome: "skipped", note: "needs root" })
+    Out.skip("the pod walk needs root (the CSI driver mounts overlayfs); run the demo as root to see it")
+    return summary(started, plane.kubeconfigPath, plane.binDir, observe)
+  }
+
   // 6. The code module on the node.
   Out.step("Code module on the node (CSI data dir)")
   results.push({
@@ -391,7 +398,16 @@ const main = async (): Promise<void> => {
   })
   await observe()
 
-  // 8. Summary.
+  return summary(started, plane.kubeconfigPath, plane.binDir, observe)
+}
+
+/** The summary; then, interactive, keeps showing changes until a signal. */
+const summary = async (
+  started: number,
+  kubeconfigPath: string,
+  binDir: string,
+  observe: () => Promise<unknown>
+): Promise<void> => {
   Out.step("Summary")
   for (const r of results) {
     const mark =
@@ -407,7 +423,7 @@ const main = async (): Promise<void> => {
 
   if (interactive) {
     Out.info("everything keeps running; changes are shown as they happen. Ctrl-C stops it all.")
-    Out.info(`try: KUBECONFIG=${plane.kubeconfigPath} ${path.join(plane.binDir, "kubectl")} get dynakube -n dynatrace`)
+    Out.info(`try: KUBECONFIG=${kubeconfigPath} ${path.join(binDir, "kubectl")} get dynakube -n dynatrace`)
     for (;;) {
       await sleep(2000)
       await observe().catch(() => undefined)
