@@ -8,6 +8,6 @@ import { version } from "./Cli.ts"
 
 export const operatorCommand = Command.make("operator", {}, () => Operator.run({ version })).pipe(
   Command.withDescription(
-    "Run the DynaKube controller (leader-elected): deploys OneAgents, ActiveGates and injection set-up as DynaKubes ask. Configured by environment variables (POD_NAMESPACE, DT_DEFAULT_REQUEUE_AFTER, LEADER_ELECTION_*, ...)."
+    "Run the controllers (DynaKube, EdgeConnect, nodes, webhook certificates) under leader election: deploys OneAgents, ActiveGates and injection set-up as DynaKubes ask. Configured by environment variables (POD_NAMESPACE, DT_DEFAULT_REQUEUE_AFTER, LEADER_ELECTION_*, ...); see docs/operator.md."
   )
 )

@@ -48,6 +48,24 @@ export const absent = (resource: Resource, namespace: string, name: string) =>
     Effect.catchReason("KubeApiError", "NotFound", () => Effect.succeed(true))
   )
 
+/** The tenant simulator for the life of the layer. */
+export const tenantLayer = (options?: TenantSimulatorOptions) =>
+  Layer.effect(
+    Tenant,
+    Effect.acquireRelease(
+      Effect.promise(() => startTenantSimulator(options)),
+      (t) => Effect.promise(() => t.close())
+    )
+  )
+
+/** The test's own KubeClient (default kubeconfig chain). */
+export const testKubeLayer = Layer.effect(
+  TestKube,
+  Effect.gen(function* () {
+    return yield* KubeClient
+  })
+).pipe(Layer.provide(Layer.fresh(KubeClient.layer)))
+
 export interface HarnessOptions {
   readonly prefix: string
   readonly env?: Partial<OperatorConfig.RawOperatorConfig>
@@ -57,19 +75,8 @@ export interface HarnessOptions {
 export const make = (options: HarnessOptions) => {
   const namespace = Kit.uniqueName(options.prefix)
   const config = Effect.runSync(Kit.testConfig(namespace, options.env))
-  const tenantLive = Layer.effect(
-    Tenant,
-    Effect.acquireRelease(
-      Effect.promise(() => startTenantSimulator(options.tenant)),
-      (t) => Effect.promise(() => t.close())
-    )
-  )
-  const testKube = Layer.effect(
-    TestKube,
-    Effect.gen(function* () {
-      return yield* KubeClient
-    })
-  ).pipe(Layer.provide(Layer.fresh(KubeClient.layer)))
+  const tenantLive = tenantLayer(options.tenant)
+  const testKube = testKubeLayer
   const setup = Layer.effectDiscard(
     asTest(
       Effect.gen(function* () {
