@@ -20,6 +20,7 @@ const subcommands = {
   "csi-provisioner": () => import("./CsiProvisionerCommand.ts").then((m) => m.csiProvisionerCommand),
   "generate-crds": () => import("./GenerateCrdsCommand.ts").then((m) => m.generateCrdsCommand),
   operator: () => import("./OperatorCommand.ts").then((m) => m.operatorCommand),
+  "support-archive": () => import("./SupportArchiveCommand.ts").then((m) => m.supportArchiveCommand),
   troubleshoot: () => import("./TroubleshootCommand.ts").then((m) => m.troubleshootCommand),
   "webhook-server": () => import("./WebhookServerCommand.ts").then((m) => m.webhookServerCommand)
 }
