@@ -162,7 +162,7 @@ const main = async (): Promise<void> => {
   const logDir = path.join(workDir, "logs")
   fs.mkdirSync(logDir)
   Out.title("Dynatrace Operator (TypeScript) — local demo")
-  Out.info(`work dir ${Out.bold(workDir)}; component logs (JSON lines) in ${Out.bold(logDir)}`)
+  Out.info(`work dir ${Out.bold(workDir)} ($WORK below); component logs (JSON lines) in ${Out.bold(logDir)}`)
   Out.info(interactive ? "interactive: Ctrl-C stops everything" : "non-interactive: one run through, then exit")
 
   // 1. The cluster and the tenant.
@@ -385,12 +385,20 @@ const main = async (): Promise<void> => {
   }
   const walk: WalkResult = await walkPod({ pod, podsDir: csi.podsDir, csi: csi.client, secrets })
   cleanups.push(() => walk.cleanup())
+  const short = (text: string) => text.replaceAll(workDir ?? "\0", "$WORK")
   for (const [name, dir] of Object.entries(walk.volumes))
-    Out.detail(`volume ${Out.bold(name)}: ${walk.volumeKinds[name]} → ${Out.dim(dir)}`)
+    Out.detail(`volume ${Out.bold(name)}: ${walk.volumeKinds[name]} → ${Out.dim(short(dir))}`)
   Out.detail(
     `bootstrap ${walk.bootstrap.args.slice(1, 4).join(" ")} … (${walk.bootstrap.args.length - 1} args) → exit ${walk.bootstrap.exitCode}`
   )
-  for (const c of walk.checks) (c.ok ? Out.ok : Out.fail)(`${c.name} ${Out.dim(`— ${c.detail}`)}`)
+  for (const c of walk.checks) (c.ok ? Out.ok : Out.fail)(`${c.name} ${Out.dim(`— ${short(c.detail)}`)}`)
+  // What the first container would read, as files.
+  const [firstName, firstView] = Object.entries(walk.views)[0] ?? []
+  for (const [inside, host] of Object.entries(firstView ?? {})) {
+    if (!/container\.conf$|dt_metadata\.properties$|ld\.so\.preload$/.test(inside) || !fs.existsSync(host)) continue
+    Out.detail(`${Out.bold(`${firstName}:${inside}`)}`)
+    for (const l of fs.readFileSync(host, "utf8").trimEnd().split("\n")) Out.detail(`  ${l}`)
+  }
   results.push({
     step: "pod walk (CSI publish, bootstrap, app view)",
     outcome: walk.ok ? "ok" : "failed",
