@@ -4,6 +4,8 @@
  * does not grant a row, and when the chart grants our programs anything no row asks for.
  */
 import { beforeAll, describe, expect, it } from "@effect/vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { importClosure, programs, scan, type ServiceAccountName } from "./CodeScan.ts"
 import { ensureHelm } from "./Helm.ts"
 import { expand, grantsOf, justifiedBy, missing } from "./Rbac.ts"
@@ -104,6 +106,19 @@ describe("the chart grants exactly the table", () => {
         expect(item.group, `${account} ${item.from}`).not.toBe("rbac.authorization.k8s.io")
         expect([item.group, item.resource, item.verb]).not.toContain("*")
         expect(["bind", "escalate", "impersonate"]).not.toContain(item.verb)
+      }
+    }
+  })
+})
+
+describe("docs/helm.md", () => {
+  it("documents every row of the RBAC table (resource and service account)", () => {
+    const doc = fs.readFileSync(path.join(import.meta.dirname, "../../docs/helm.md"), "utf8")
+    for (const account of accounts) {
+      expect(doc).toContain(`\`${account}\``)
+      for (const need of needs[account]) {
+        const leaf = need.resource.split("/").pop()!
+        expect(doc, `${account}: ${need.group}/${need.resource}`).toContain(leaf)
       }
     }
   })
