@@ -76,8 +76,8 @@ export const read = (archive: Uint8Array): Effect.Effect<ReadonlyArray<Entry>, A
           entries.push({ path: entry.header.name, content: Buffer.concat(chunks).toString("utf8") })
         }
       })()
-      await pipeline(Readable.from([Buffer.from(archive)]), zlib.createGunzip(), extract)
-      await consumed
+      // Both together: when the input is broken both reject, and neither rejection may go unobserved.
+      await Promise.all([pipeline(Readable.from([Buffer.from(archive)]), zlib.createGunzip(), extract), consumed])
       return entries
     },
     catch: toError("cannot read the support archive")
