@@ -17,7 +17,7 @@ import * as path from "node:path"
 import { NodeFs } from "../services/NodeFs.ts"
 import * as CsiError from "./CsiError.ts"
 import type { DataDir } from "./DataDir.ts"
-import * as GoDuration from "./GoDuration.ts"
+import * as GoDuration from "../services/certs/GoDuration.ts"
 import type { PublishRequest } from "./VolumeRequest.ts"
 
 /** What a publish did. @category models @since 0.1.0 */

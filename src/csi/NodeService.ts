@@ -23,7 +23,7 @@ import * as AppVolume from "./AppVolume.ts"
 import * as CsiError from "./CsiError.ts"
 import type * as Proto from "./CsiProto.ts"
 import * as DataDir from "./DataDir.ts"
-import * as GoDuration from "./GoDuration.ts"
+import * as GoDuration from "../services/certs/GoDuration.ts"
 import * as HostVolume from "./HostVolume.ts"
 import * as VolumeRequest from "./VolumeRequest.ts"
 

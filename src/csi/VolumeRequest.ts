@@ -22,7 +22,7 @@
 import { Duration, Effect, Option } from "effect"
 import * as CsiError from "./CsiError.ts"
 import type { NodePublishVolumeRequest, NodeUnpublishVolumeRequest } from "./CsiProto.ts"
-import * as GoDuration from "./GoDuration.ts"
+import * as GoDuration from "../services/certs/GoDuration.ts"
 import * as TargetPath from "./TargetPath.ts"
 
 /** Volume context keys the kubelet and the webhook set. @category constants @since 0.1.0 */

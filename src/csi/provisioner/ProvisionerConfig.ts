@@ -20,7 +20,7 @@ import { Duration, Effect, Option, Schema } from "effect"
 import { parseModules, boundedDuration } from "../../programs/operator/OperatorConfig.ts"
 import { type BindAddress, parseBindAddress } from "../../services/Probes.ts"
 import * as DataDir from "../DataDir.ts"
-import * as GoDuration from "../GoDuration.ts"
+import * as GoDuration from "../../services/certs/GoDuration.ts"
 import * as ProvisionPlan from "./ProvisionPlan.ts"
 
 /**

@@ -4,7 +4,7 @@ import * as GoDuration from "./GoDuration.ts"
 
 const millis = (text: string) => Option.map(GoDuration.parse(text), Duration.toMillis)
 
-describe("GoDuration", () => {
+describe("GoDuration as the webhook writes CSI volume attributes", () => {
   it("parses Go durations as the webhook writes them", () => {
     expect(millis("10m0s")).toEqual(Option.some(600_000))
     expect(millis("10m")).toEqual(Option.some(600_000))
