@@ -27,7 +27,16 @@ import * as Resources from "../../src/services/kube/Resources.ts"
 import { type ControlPlane, createFakeNode, startControlPlane } from "../controlplane/ControlPlane.ts"
 import * as Kube from "../podwalk/Kube.ts"
 import { type WalkPod, type WalkResult, walkPod } from "../podwalk/PodWalk.ts"
-import { type Component, freePort, repoRoot, startComponent, stopAll, tail, waitFor } from "../podwalk/Processes.ts"
+import {
+  type Component,
+  freePort,
+  repoRoot,
+  startComponent,
+  startedComponents,
+  stopAll,
+  tail,
+  waitFor
+} from "../podwalk/Processes.ts"
 import * as Setup from "../podwalk/Setup.ts"
 import { startTenantSimulator, type TenantSimulator } from "../tenant-simulator/TenantSimulator.ts"
 import { injectionDiff, type PodLike } from "./InjectionDiff.ts"
@@ -342,7 +351,7 @@ const main = async (): Promise<void> => {
     const reason =
       pod.metadata.annotations?.["oneagent.dynatrace.com/reason"] ??
       pod.metadata.annotations?.["dynakube.dynatrace.com/reason"]
-    throw new Error(`the pod was not injected${reason ? ` (reason ${reason})` : ""}; see ${webhook.component.logFile}`)
+    throw new Error(`the pod was not injected${reason ? ` (reason ${reason})` : ""}; the webhook-server log is below`)
   }
   results.push({
     step: "webhook injects the pod",
@@ -448,6 +457,13 @@ main()
     if (stopping) return // a signal is tearing everything down; its handler exits
     Out.line("")
     Out.fail(`demo failed: ${error instanceof Error ? error.message : String(error)}`)
+    // The logs go with the temp dir: show what the components said last.
+    for (const component of startedComponents()) {
+      const state = component.running() ? "running" : `exited (${await component.exited})`
+      Out.info(`${component.name}: ${state}; last log lines:`)
+      for (const l of tail(component.logFile, 3).split("\n")) Out.detail(l.slice(0, 240))
+    }
+    if (process.env["DEMO_KEEP_LOGS"] !== "1") Out.info("DEMO_KEEP_LOGS=1 keeps the logs directory")
     await cleanup()
     process.exit(1)
   })

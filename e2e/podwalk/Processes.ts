@@ -33,6 +33,10 @@ export interface Component {
 
 /** Every component started and not yet stopped, so one call can stop them all (signal handlers, `finally`). */
 const live = new Set<Component>()
+const everStarted: Array<Component> = []
+
+/** Every component started by this process, running or not (for failure reports). */
+export const startedComponents = (): ReadonlyArray<Component> => everStarted
 
 /**
  * Starts `node src/main.ts <args>` with `env` added to this process's environment.
@@ -88,6 +92,7 @@ export const startComponent = (
     }
   }
   live.add(component)
+  everStarted.push(component)
   return component
 }
 
