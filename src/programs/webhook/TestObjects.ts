@@ -89,6 +89,82 @@ export const inNamespace =
   (namespace: string): Mod<Pod> =>
   (p) => ({ ...p, metadata: { ...p.metadata, namespace } })
 
+const benchContainer = (name: string, image: string, port: number, extra: Record<string, unknown> = {}) => ({
+  name,
+  image,
+  ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+  env: [
+    { name: "LOG_LEVEL", value: "info" },
+    { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+    { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }
+  ],
+  resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+  readinessProbe: { httpGet: { path: "/ready", port }, periodSeconds: 5 },
+  livenessProbe: { httpGet: { path: "/health", port }, initialDelaySeconds: 10 },
+  volumeMounts: [
+    { name: "config", mountPath: "/etc/app" },
+    { name: "kube-api-access-x7k2p", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true }
+  ],
+  securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+  terminationMessagePath: "/dev/termination-log",
+  terminationMessagePolicy: "File",
+  imagePullPolicy: "IfNotPresent",
+  ...extra
+})
+
+/**
+ * A realistic three-container pod of a Deployment (app, Envoy sidecar, log shipper; ports, probes, resources, env,
+ * volumes; ~4 KiB as JSON), as the benchmark posts it.
+ * @category pods
+ * @since 0.1.0
+ */
+export const realisticPod = {
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: {
+    generateName: "checkout-7d9f8c6b5-",
+    namespace: "apps",
+    labels: { app: "checkout", "pod-template-hash": "7d9f8c6b5", "app.kubernetes.io/version": "2.4.1" },
+    annotations: { "kubectl.kubernetes.io/restartedAt": "2026-11-20T10:00:00Z", "prometheus.io/scrape": "true" },
+    ownerReferences: [
+      {
+        apiVersion: "apps/v1",
+        kind: "ReplicaSet",
+        name: "checkout-7d9f8c6b5",
+        uid: "3f1c",
+        controller: true,
+        blockOwnerDeletion: true
+      }
+    ]
+  },
+  spec: {
+    containers: [
+      benchContainer("checkout", "registry.example.com/shop/checkout:2.4.1", 8080, { args: ["--port=8080"] }),
+      benchContainer("envoy", "docker.io/envoyproxy/envoy:v1.30.1@sha256:4f1b0c9e", 15001),
+      benchContainer("log-shipper", "docker.io/fluent/fluent-bit:3.1", 2020)
+    ],
+    volumes: [
+      { name: "config", configMap: { name: "checkout-config", defaultMode: 420 } },
+      {
+        name: "kube-api-access-x7k2p",
+        projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: "token" } }], defaultMode: 420 }
+      }
+    ],
+    serviceAccountName: "checkout",
+    securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
+    affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] } },
+    tolerations: [
+      { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }
+    ],
+    dnsPolicy: "ClusterFirst",
+    restartPolicy: "Always",
+    terminationGracePeriodSeconds: 30,
+    schedulerName: "default-scheduler",
+    priority: 0,
+    enableServiceLinks: true
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // namespaces
 

@@ -29,13 +29,33 @@ export const outcomes = Metric.counter("dynatrace_webhook_injections_total", {
   incremental: true
 })
 
+// Attributed metrics are built once per label set (the sets are small and bounded: paths, codes, reason codes).
+const memo = <M>(make: (key: string) => M) => {
+  const cache = new Map<string, M>()
+  return (key: string): M => {
+    let metric = cache.get(key)
+    if (metric === undefined) {
+      metric = make(key)
+      cache.set(key, metric)
+    }
+    return metric
+  }
+}
+
+const outcomeMetric = memo((key) => {
+  const [handler = "", reason = ""] = key.split("\u0000")
+  return Metric.withAttributes(outcomes, { handler, reason })
+})
+const requestMetric = memo((key) => {
+  const [path = "", code = ""] = key.split("\u0000")
+  return Metric.withAttributes(requests, { path, code })
+})
+const durationMetric = memo((path) => Metric.withAttributes(duration, { path }))
+
 /** Counts one outcome. @category recording @since 0.1.0 */
 export const recordOutcome = (handler: string, reason: string): Effect.Effect<void> =>
-  Metric.update(Metric.withAttributes(outcomes, { handler, reason }), 1)
+  Metric.update(outcomeMetric(`${handler}\u0000${reason}`), 1)
 
 /** Records one answered request. @category recording @since 0.1.0 */
 export const recordRequest = (path: string, code: number, seconds: number): Effect.Effect<void> =>
-  Effect.andThen(
-    Metric.update(Metric.withAttributes(requests, { path, code: String(code) }), 1),
-    Metric.update(Metric.withAttributes(duration, { path }), seconds)
-  )
+  Effect.andThen(Metric.update(requestMetric(`${path}\u0000${code}`), 1), Metric.update(durationMetric(path), seconds))
