@@ -42,7 +42,7 @@ export const detectOpenShift: Effect.Effect<boolean, never, KubeClient> = Effect
   const client = yield* KubeClient
   return yield* client.list(securityContextConstraints, { limit: 1 }).pipe(
     Effect.as(true),
-    Effect.catch((error) => Effect.succeed(KubeApiError.isForbidden(error))),
+    Effect.catch((error) => Effect.succeed(KubeApiError.isForbidden(error)))
   )
 })
 
@@ -103,6 +103,8 @@ export const webhookLayer = (config: WebhookConfig, options: MainOptions = {}) =
  */
 export const mainLayer = (config: WebhookConfig, options: MainOptions = {}) =>
   webhookLayer(config, options).pipe(
-    Layer.provide(Layer.mergeAll(healthServer(config.healthProbeBindAddress), metricsServer(config.metricsBindAddress))),
+    Layer.provide(
+      Layer.mergeAll(healthServer(config.healthProbeBindAddress), metricsServer(config.metricsBindAddress))
+    ),
     Layer.provide(Layer.mergeAll(KubeClient.layer, Readiness.layer))
   )
