@@ -11,8 +11,10 @@
  * - Keep-alive connections (the apiserver reuses them); closing the layer stops accepting, lets requests in flight
  *   finish and closes idle connections.
  *
- * Plain `node:https` instead of the Effect HTTP server: the routes are a handful of POST endpoints, and the
- * benchmark (`bench/webhook.bench.ts`) showed the thinner path keeps p99 lower under load.
+ * Plain `node:https` instead of the Effect HTTP server: the routes are a handful of POST endpoints, and the handler
+ * is one Effect per request forked into a FiberSet, with no router, middleware or request/response wrappers in
+ * between. `bench/webhook.bench.ts --server effect` runs the same route on Effect's HttpRouter for comparison
+ * (figures in docs/webhook.md).
  *
  * @since 0.1.0
  */
