@@ -184,6 +184,8 @@ const main = async (): Promise<void> => {
   )
   const kube = Kube.open(plane.kubeconfigPath)
   cleanups.push(() => kube.dispose())
+  // Components (operator, webhook, CSI driver) stop before the control plane they talk to.
+  cleanups.push(() => stopAll())
 
   Out.step("Tenant simulator (the Dynatrace API)")
   const sim: TenantSimulator = await startTenantSimulator()
