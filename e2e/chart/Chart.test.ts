@@ -24,7 +24,8 @@ import {
   valueSets
 } from "./Render.ts"
 
-const goldenDir = path.join(import.meta.dirname, "golden")
+// Beside the chart (not in it): exact helm output, which the formatter must not touch (manifests/** is not formatted).
+const goldenDir = path.join(chartDir, "../golden")
 
 /**
  * Subcommands the chart runs that the CLI does not have yet (spec §7). When one lands, the test below fails until
@@ -79,7 +80,7 @@ describe("helm template golden files", () => {
       fs.writeFileSync(file, text)
     }
     expect(fs.existsSync(file), `${file} is missing: run with UPDATE_GOLDEN=1`).toBe(true)
-    expect(text, `golden/${set}.yaml differs: review the diff, then UPDATE_GOLDEN=1`).toBe(
+    expect(text, `manifests/chart/golden/${set}.yaml differs: review the diff, then UPDATE_GOLDEN=1`).toBe(
       fs.readFileSync(file, "utf8")
     )
   })

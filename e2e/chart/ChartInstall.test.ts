@@ -98,7 +98,7 @@ describe("helm install / upgrade / uninstall on a control plane", () => {
       const got = getJson(
         ...ns,
         "get",
-        `${object.kind}.${object.apiVersion.split("/").reverse()[1] ?? ""}`.replace(/\.$/, ""),
+        object.apiVersion.includes("/") ? `${object.kind}.${object.apiVersion.split("/")[0]}` : object.kind,
         object.metadata.name
       )
       expect(got.metadata.name).toBe(object.metadata.name)
