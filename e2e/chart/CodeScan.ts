@@ -4,7 +4,8 @@
  * (`Resources.X` or a local `resource({ group, plural })`), and the verbs a use implies when it sits directly in a
  * call we know (`kube.get(Resources.Secret, …)` → get, `Informer.make(Resources.Node)` → list + watch,
  * `ObjectSync.ensure(Resources.Service, …)` → get + patch + create, …). A use elsewhere (a list of resources, a
- * helper of the file) counts as "referenced": the RBAC table must still name the resource.
+ * helper of the file) counts as "referenced": the RBAC table must still name the resource. Raw requests (container
+ * logs) are found by their request info (`{ verb: "get", resource: "pods/log" }`).
  *
  * It is a text scan, not a type checker (TypeScript 7 has no compiler API here): it relies on the code calling the
  * KubeClient through `Resources.*` descriptors, which is the project's convention (docs/kubeclient.md).
@@ -140,6 +141,12 @@ export const scan = (files: ReadonlyArray<string>): ReadonlyArray<Use> => {
         call
       })
     }
+    // Raw requests name their request info (`{ verb: "get", resource: "pods/log", … }`); they go to the core API.
+    for (const m of text.matchAll(/\bverb:\s*"(\w+)",\s*resource:\s*"([\w/]+)"/g)) {
+      // GET /version is a non-resource URL every authenticated user may read (system:public-info-viewer).
+      if (m[2] === "version") continue
+      uses.push({ group: "", resource: m[2]!, verbs: [m[1] as Verb], file, line: lineAt(m.index), call: "raw" })
+    }
     for (const m of text.matchAll(/\bResources\.(\w+)\b/g)) {
       const descriptor = descriptors[m[1]!]
       if (descriptor !== undefined && typeof descriptor === "object" && "plural" in descriptor) add(descriptor, m.index)
@@ -153,11 +160,12 @@ export const scan = (files: ReadonlyArray<string>): ReadonlyArray<Use> => {
 
 /** The programs and the service account each runs as: entry files of their CLI commands. */
 export const programs = {
-  // troubleshoot runs in the operator pod (`kubectl exec`), as the operator's service account.
+  // troubleshoot and support-archive run in the operator pod (`kubectl exec`), as the operator's service account.
   "dynatrace-operator": [
     "src/programs/cli/OperatorCommand.ts",
     "src/programs/cli/CertgenCommand.ts",
-    "src/programs/cli/TroubleshootCommand.ts"
+    "src/programs/cli/TroubleshootCommand.ts",
+    "src/programs/cli/SupportArchiveCommand.ts"
   ],
   "dynatrace-webhook": ["src/programs/cli/WebhookServerCommand.ts"],
   "dynatrace-oneagent-csi-driver": ["src/programs/cli/CsiServerCommand.ts", "src/programs/cli/CsiProvisionerCommand.ts"]

@@ -129,6 +129,34 @@ export const needs: Readonly<Record<ServiceAccountName, ReadonlyArray<Need>>> = 
       why: "EdgeConnect Deployment (ObjectSync); webhook Deployment (certificate owner); own Deployment (node cache owner)"
     },
     {
+      group: "",
+      resource: "pods/log",
+      verbs: ["get"],
+      scope: "namespace",
+      why: "support-archive: container logs (supportability Role)"
+    },
+    {
+      group: "apps",
+      resource: "replicasets",
+      verbs: ["list"],
+      scope: "namespace",
+      why: "support-archive: manifests (supportability Role)"
+    },
+    {
+      group: "",
+      resource: "serviceaccounts",
+      verbs: ["list"],
+      scope: "namespace",
+      why: "support-archive: manifests (supportability Role)"
+    },
+    {
+      group: "",
+      resource: "events",
+      verbs: ["list"],
+      scope: "namespace",
+      why: "support-archive: events of the operator namespace (supportability Role)"
+    },
+    {
       group: "discovery.k8s.io",
       resource: "endpointslices",
       verbs: ["list"],
@@ -320,8 +348,8 @@ export const needs: Readonly<Record<ServiceAccountName, ReadonlyArray<Need>>> = 
 
 /**
  * Grants beyond the table that the chart makes on purpose, per service account: only on OpenShift/OLM (SCC use,
- * which admission checks for the pods these accounts run) and the supportability Role for `kubectl exec`
- * troubleshooting (`rbac.supportability`).
+ * which admission checks for the pods these accounts run) and what the spec's supportability Role adds for
+ * `kubectl exec` troubleshooting (`rbac.supportability`).
  */
 export const platformGrants: Readonly<Record<ServiceAccountName, ReadonlyArray<Need>>> = {
   "dynatrace-operator": [
@@ -333,7 +361,6 @@ export const platformGrants: Readonly<Record<ServiceAccountName, ReadonlyArray<N
       names: ["privileged", "nonroot-v2"],
       why: "OpenShift/OLM"
     },
-    { group: "", resource: "pods/log", verbs: ["get"], scope: "namespace", why: "support-archive (supportability)" },
     { group: "", resource: "pods/exec", verbs: ["create"], scope: "namespace", why: "supportability" },
     { group: "batch", resource: "jobs", verbs: ["get", "list"], scope: "namespace", why: "supportability" }
   ],
