@@ -204,7 +204,7 @@ const main = async (): Promise<void> => {
   Out.ok("DynaKube and EdgeConnect CRDs established; Secret dynatrace/dynakube holds the tenant's tokens")
 
   // 2. The components.
-  Out.step("Components as child processes: webhook-server, csi-server, operator")
+  Out.step("Components as child processes: webhook-server, csi-server, csi-provisioner, operator")
   const webhook = await Setup.startWebhook({
     name: "webhook-server",
     kubeconfigPath: plane.kubeconfigPath,
@@ -220,6 +220,15 @@ const main = async (): Promise<void> => {
   const csi = await Setup.startCsiDriver({ root: path.join(workDir, "node"), nodeName, logDir })
   cleanups.push(() => csi.stop())
   Out.ok(`csi-server on ${csi.root}/csi.sock (kubelet dir ${csi.kubeletDir})`)
+  const provisioner = await Setup.startProvisioner({
+    kubeconfigPath: plane.kubeconfigPath,
+    dataDir: csi.dataDir,
+    namespace: operatorNamespace,
+    nodeName,
+    logDir
+  }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+  if (provisioner instanceof Error) Out.warn(`csi-provisioner did not start: ${provisioner.message}`)
+  else Out.ok(`csi-provisioner on the same data dir (pid ${provisioner.child.pid})`)
   const [health, metrics] = [await freePort(), await freePort()]
   const operator: Component = startComponent("operator", ["operator"], {
     logDir,
@@ -369,22 +378,27 @@ const main = async (): Promise<void> => {
   }
 
   // 6. The code module on the node.
-  Out.step("Code module on the node (CSI data dir)")
-  results.push({
-    step: "csi-provisioner downloads the code module",
-    outcome: "skipped",
-    note: "csi-provisioner is not a subcommand yet"
-  })
-  Out.skip(
-    "csi-provisioner is not a subcommand yet\n  stand-in: the demo downloads the zip from the tenant, extracts it with the bootstrap extractor into codemodules/<version> and points _dynakubes/dynakube/latest-codemodule at it"
-  )
-  const module = await Setup.provisionCodeModule({
-    dataDir: csi.dataDir,
-    dynakube: "dynakube",
-    version,
-    apiUrl: sim.url,
-    paasToken: sim.paasToken
-  })
+  Out.step("Code module on the node: csi-provisioner fills the CSI data dir")
+  let module: string
+  try {
+    if (provisioner instanceof Error) throw provisioner
+    Out.info("waiting for csi-provisioner to fill _dynakubes/dynakube/latest-codemodule …")
+    module = await Setup.waitForCodeModule(csi.dataDir, "dynakube", { timeoutMs: 60_000, component: provisioner })
+    results.push({ step: "csi-provisioner downloads the code module", outcome: "ok", note: version })
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    results.push({ step: "csi-provisioner downloads the code module", outcome: "skipped", note: why })
+    Out.skip(
+      `${why}\n  stand-in: the demo downloads the zip from the tenant, extracts it with the bootstrap extractor into codemodules/<version> and points _dynakubes/dynakube/latest-codemodule at it`
+    )
+    module = await Setup.provisionCodeModule({
+      dataDir: csi.dataDir,
+      dynakube: "dynakube",
+      version,
+      apiUrl: sim.url,
+      paasToken: sim.paasToken
+    })
+  }
   Out.ok(`code module ${version} at ${module}`)
 
   // 7. The pod walk.

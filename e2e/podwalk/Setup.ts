@@ -301,3 +301,50 @@ export const seedInjectionInputs = async (
     "podwalk-seed"
   )
 }
+
+/**
+ * Starts `csi-provisioner` as a process on the CSI driver's data dir for the DynaKubes of `namespace`, and waits
+ * for `/readyz`.
+ */
+export const startProvisioner = async (options: {
+  readonly kubeconfigPath: string
+  readonly dataDir: DataDir.DataDir
+  readonly namespace: string
+  readonly nodeName: string
+  readonly logDir: string
+}): Promise<Component> => {
+  const health = await freePort()
+  const component = startComponent(
+    "csi-provisioner",
+    [
+      "csi-provisioner",
+      `--data-dir=${options.dataDir.root}`,
+      `--namespace=${options.namespace}`,
+      `--node-id=${options.nodeName}`,
+      `--health-probe-bind-address=127.0.0.1:${health}`,
+      "--metrics-bind-address=0"
+    ],
+    { logDir: options.logDir, env: { KUBECONFIG: options.kubeconfigPath } }
+  )
+  await waitFor(
+    "csi-provisioner to be ready",
+    async () => ((await fetch(`http://127.0.0.1:${health}/readyz`)).ok ? true : undefined),
+    { component, timeoutMs: 60_000 }
+  )
+  return component
+}
+
+/** Waits until `_dynakubes/<dk>/latest-codemodule` resolves to an extracted code module; returns its directory. */
+export const waitForCodeModule = (
+  dataDir: DataDir.DataDir,
+  dynakube: string,
+  options: { readonly timeoutMs: number; readonly component?: Component }
+): Promise<string> =>
+  waitFor(
+    `the code module of ${dynakube} in ${dataDir.root}`,
+    async () => {
+      const target = fs.realpathSync(dataDir.latestCodeModule(dynakube))
+      return fs.existsSync(path.join(target, "agent/lib64/liboneagentproc.so")) ? target : undefined
+    },
+    { timeoutMs: options.timeoutMs, intervalMs: 500, ...(options.component ? { component: options.component } : {}) }
+  )
