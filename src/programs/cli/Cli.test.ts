@@ -9,14 +9,15 @@ const runCli = (...args: Array<string>) =>
 class KubeconfigUnreadable extends Data.TaggedError("KubeconfigUnreadable")<{ readonly message: string }> {}
 
 describe("dynatrace-operator CLI", () => {
-  it("--help describes the binary and exits 0", () => {
+  // Each spawns a Node process that loads every subcommand: seconds on a loaded two-core machine.
+  it("--help describes the binary and exits 0", { timeout: 60_000 }, () => {
     const result = runCli("--help")
     expect(result.status).toBe(0)
     expect(result.stdout).toContain("dynatrace-operator <subcommand>")
     expect(result.stdout).toContain("SUBCOMMANDS")
   })
 
-  it("an unknown subcommand is refused with a clear message and a non-zero exit", () => {
+  it("an unknown subcommand is refused with a clear message and a non-zero exit", { timeout: 60_000 }, () => {
     const result = runCli("no-such-component")
     expect(result.status).not.toBe(0)
     expect(result.stdout + result.stderr).toContain('Unknown subcommand "no-such-component"')
