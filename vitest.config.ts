@@ -11,6 +11,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["src/**/*.test.ts", "scripts/**/*.test.ts"],
+          // Several unit tests spawn the binary or run property tests: seconds each on a loaded two-core machine.
+          testTimeout: 30_000,
           exclude: ["**/*.integration.test.ts", "node_modules/**"]
         }
       },
