@@ -2,10 +2,9 @@
  * The pod walk, end to end (issue #6): a pod created through the apiserver is mutated by the webhook (a
  * `webhook-server` process registered by URL); the test plays the kubelet — CSI volumes published by a running
  * `csi-server` process, `bootstrap` run as a process with the init container's exact args and env — and checks
- * what the application container would see. Once with the CSI volume (code module placed in the driver's data dir
- * as the provisioner would: downloaded from the tenant simulator and extracted, since `csi-provisioner` is not a
- * subcommand yet), once with emptyDir and a download by `bootstrap` itself from the simulator (a second webhook
- * process with `modules.json` `csiDriver: false`).
+ * what the application container would see. Once with the CSI volume (the code module downloaded into the driver's
+ * data dir by a running `csi-provisioner` process), once with emptyDir and a download by `bootstrap` itself from
+ * the simulator (a second webhook process with `modules.json` `csiDriver: false`).
  *
  * No operator runs here: the DynaKube status and the bootstrapper Secret are written as its reconcile would.
  * Uses the shared control plane (KUBECONFIG from the global setup) or, without it, a private one.
@@ -91,13 +90,19 @@ beforeAll(async () => {
     )
   }
   csi = await Setup.startCsiDriver({ root: path.join(workDir, "node"), nodeName, logDir })
-  await Setup.provisionCodeModule({
+  // The provisioner reads the DynaKube's tokens (Secret named like the DynaKube) and its status.codeModules.version.
+  await kube.create(Resources.Secret, {
+    metadata: { name: "dk", namespace: operatorNamespace },
+    stringData: { apiToken: sim.apiToken, paasToken: sim.paasToken }
+  } as KubeObject)
+  const provisioner = await Setup.startProvisioner({
+    kubeconfigPath,
     dataDir: csi.dataDir,
-    dynakube: "dk",
-    version: sim.tenant.config.latestCodeModuleVersion,
-    apiUrl: sim.url,
-    paasToken: sim.paasToken
+    namespace: operatorNamespace,
+    nodeName,
+    logDir
   })
+  await Setup.waitForCodeModule(csi.dataDir, "dk", { timeoutMs: 60_000, component: provisioner })
 }, 180_000)
 
 afterAll(async () => {
