@@ -21,10 +21,14 @@ import * as Keys from "../Keys.ts"
 import * as Attributes from "./Attributes.ts"
 import type { Delivery, Settings } from "./InjectionPolicy.ts"
 
-/** Default resources of the init container. @category constants @since 0.1.0 */
+/**
+ * Default resources of the init container. Twice the original's memory (30Mi/60Mi): bootstrap is a Node process
+ * whose floor is ~80 MB peak RSS even bundled (docs/decisions.md). `initResources` in the DynaKube override it as in
+ * the original. @category constants @since 0.1.0
+ */
 export const defaultResources = {
-  requests: { cpu: "30m", memory: "30Mi" },
-  limits: { cpu: "100m", memory: "60Mi" }
+  requests: { cpu: "30m", memory: "64Mi" },
+  limits: { cpu: "100m", memory: "128Mi" }
 } as const
 
 /** The default user and group of the init container. @category constants @since 0.1.0 */

@@ -76,8 +76,8 @@ describe("PodMutator: cloudNativeFullStack with CSI", () => {
         { name: "K8S_NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }
       ])
       expect(init["resources"]).toEqual({
-        requests: { cpu: "30m", memory: "30Mi" },
-        limits: { cpu: "100m", memory: "60Mi" }
+        requests: { cpu: "30m", memory: "64Mi" },
+        limits: { cpu: "100m", memory: "128Mi" }
       })
       expect(init.securityContext).toEqual({
         readOnlyRootFilesystem: true,
