@@ -8,9 +8,10 @@
  */
 import { Duration, Option } from "effect"
 import * as GoDuration from "../../services/certs/GoDuration.ts"
+import * as Shared from "../../schemas/FeatureFlags.ts"
 
 /** Annotation prefix of every feature flag. @category constants @since 0.1.0 */
-export const prefix = "feature.dynatrace.com/"
+export const prefix = Shared.prefix
 
 /** Flag names used here. @category constants @since 0.1.0 */
 export const flags = {
@@ -28,37 +29,13 @@ export const flags = {
 /** The `technologies` annotation, valid on the DynaKube and on pods (no `feature.` prefix). @category constants @since 0.1.0 */
 export const technologiesAnnotation = "oneagent.dynatrace.com/technologies"
 
-type Annotations = Readonly<Record<string, string>> | undefined
+type Annotations = Shared.Annotations
 
-/**
- * Go's `strconv.ParseBool`; `undefined` when the text is none of its spellings.
- * @category parsing
- * @since 0.1.0
- */
-export const parseBool = (text: string | undefined): boolean | undefined => {
-  switch (text) {
-    case "1":
-    case "t":
-    case "T":
-    case "TRUE":
-    case "true":
-    case "True":
-      return true
-    case "0":
-    case "f":
-    case "F":
-    case "FALSE":
-    case "false":
-    case "False":
-      return false
-    default:
-      return undefined
-  }
-}
+/** Go's `strconv.ParseBool` (shared with every component). @category parsing @since 0.1.0 */
+export const parseBool = Shared.parseBool
 
 /** A boolean annotation, or the default when absent or unparsable. @category parsing @since 0.1.0 */
-export const bool = (annotations: Annotations, key: string, fallback: boolean): boolean =>
-  parseBool(annotations?.[key]) ?? fallback
+export const bool = Shared.bool
 
 /** A feature flag's raw text. @category parsing @since 0.1.0 */
 export const raw = (annotations: Annotations, flag: string): string | undefined => annotations?.[prefix + flag]
@@ -72,41 +49,16 @@ export const automaticInjection = (annotations: Annotations): boolean =>
   flag(annotations, flags.automaticInjection, true)
 
 /** The default list of `ignored-namespaces` for an operator namespace. @category flags @since 0.1.0 */
-export const defaultIgnoredNamespaces = (operatorNamespace: string): ReadonlyArray<string> => [
-  `^${operatorNamespace}$`,
-  "^kube-.*",
-  "^openshift(-.*)?",
-  "^gke-.*",
-  "^gmp-.*"
-]
-
-const compile = (pattern: string): RegExp | undefined => {
-  try {
-    return new RegExp(pattern)
-  } catch {
-    return undefined // a broken pattern ignores nothing, as a non-compiling regex matches nothing
-  }
-}
+export const defaultIgnoredNamespaces = Shared.defaultIgnoredNamespaces
 
 /**
- * `ignored-namespaces`: a JSON array of regular expressions (default {@link defaultIgnoredNamespaces}); an
- * unparsable value means the default, a pattern that does not compile is skipped.
+ * `ignored-namespaces` compiled (see `schemas/FeatureFlags.ts` for the parsing rules); a pattern that does not
+ * compile is skipped.
  * @category flags
  * @since 0.1.0
  */
-export const ignoredNamespaces = (annotations: Annotations, operatorNamespace: string): ReadonlyArray<RegExp> => {
-  const text = raw(annotations, flags.ignoredNamespaces)
-  let patterns = defaultIgnoredNamespaces(operatorNamespace)
-  if (text !== undefined) {
-    try {
-      const parsed: unknown = JSON.parse(text)
-      if (Array.isArray(parsed) && parsed.every((p) => typeof p === "string")) patterns = parsed
-    } catch {
-      // not JSON: the default applies
-    }
-  }
-  return patterns.map(compile).filter((re): re is RegExp => re !== undefined)
-}
+export const ignoredNamespaces = (annotations: Annotations, operatorNamespace: string): ReadonlyArray<RegExp> =>
+  Shared.compilePatterns(Shared.ignoredNamespacePatterns(annotations, operatorNamespace))
 
 /** Whether a namespace is ignored by the DynaKube. @category flags @since 0.1.0 */
 export const isIgnoredNamespace = (annotations: Annotations, operatorNamespace: string, namespace: string): boolean =>

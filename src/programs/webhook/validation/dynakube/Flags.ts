@@ -7,10 +7,12 @@
  */
 
 /** @category models @since 0.1.0 */
+import * as Shared from "../../../../schemas/FeatureFlags.ts"
+
 export type Annotations = Readonly<Record<string, string>>
 
 /** @category constants @since 0.1.0 */
-export const prefix = "feature.dynatrace.com/"
+export const prefix = Shared.prefix
 
 /** Annotation keys read by rules. @category constants @since 0.1.0 */
 export const keys = {
@@ -61,31 +63,12 @@ export const known: ReadonlySet<string> = new Set([
   ...deprecated
 ])
 
-/** Go's `strconv.ParseBool`; `undefined` for anything else. @category parsing @since 0.1.0 */
-export const parseBool = (text: string | undefined): boolean | undefined => {
-  switch (text) {
-    case "1":
-    case "t":
-    case "T":
-    case "TRUE":
-    case "true":
-    case "True":
-      return true
-    case "0":
-    case "f":
-    case "F":
-    case "FALSE":
-    case "false":
-    case "False":
-      return false
-    default:
-      return undefined
-  }
-}
+/** Go's `strconv.ParseBool` (shared with every component). @category parsing @since 0.1.0 */
+export const parseBool = Shared.parseBool
 
 /** A boolean flag with its default. @category parsing @since 0.1.0 */
 export const bool = (annotations: Annotations, key: string, fallback: boolean): boolean =>
-  parseBool(annotations[key]) ?? fallback
+  Shared.bool(annotations, key, fallback)
 
 /** The annotation exists (any value). @category parsing @since 0.1.0 */
 export const isSet = (annotations: Annotations, key: string): boolean => Object.hasOwn(annotations, key)
@@ -104,31 +87,10 @@ export const isNodeImagePull = (annotations: Annotations): boolean => bool(annot
 /** `no-proxy` text (empty when unset). @category flags @since 0.1.0 */
 export const noProxy = (annotations: Annotations): string => annotations[keys.noProxy] ?? ""
 
-/**
- * `ignored-namespaces`: a JSON array of regular expressions; empty or not such an array means the defaults for
- * `operatorNamespace`.
- * @category flags
- * @since 0.1.0
- */
-export const ignoredNamespaces = (annotations: Annotations, operatorNamespace: string): ReadonlyArray<string> => {
-  const defaults = [`^${operatorNamespace}$`, "^kube-.*", "^openshift(-.*)?", "^gke-.*", "^gmp-.*"]
-  const raw = annotations[keys.ignoredNamespaces] ?? ""
-  if (raw === "") return defaults
-  try {
-    const parsed: unknown = JSON.parse(raw)
-    if (parsed === null) return []
-    return Array.isArray(parsed) && parsed.every((p) => typeof p === "string") ? parsed : defaults
-  } catch {
-    return defaults
-  }
-}
+/** `ignored-namespaces` patterns (parsing rules in `schemas/FeatureFlags.ts`). @category flags @since 0.1.0 */
+export const ignoredNamespaces = (annotations: Annotations, operatorNamespace: string): ReadonlyArray<string> =>
+  Shared.ignoredNamespacePatterns(annotations, operatorNamespace)
 
 /** Whether `namespace` matches one of the patterns (a pattern that does not compile matches nothing). @category flags @since 0.1.0 */
 export const isIgnoredNamespace = (patterns: ReadonlyArray<string>, namespace: string): boolean =>
-  patterns.some((pattern) => {
-    try {
-      return new RegExp(pattern).test(namespace)
-    } catch {
-      return false
-    }
-  })
+  Shared.compilePatterns(patterns).some((re) => re.test(namespace))
