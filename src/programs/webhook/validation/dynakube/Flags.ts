@@ -6,9 +6,9 @@
  * @since 0.1.0
  */
 
-/** @category models @since 0.1.0 */
 import * as Shared from "../../../../schemas/FeatureFlags.ts"
 
+/** @category models @since 0.1.0 */
 export type Annotations = Readonly<Record<string, string>>
 
 /** @category constants @since 0.1.0 */
