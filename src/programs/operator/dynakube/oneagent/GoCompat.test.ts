@@ -5,7 +5,6 @@ import {
   compareBytes,
   fnv1Hash32,
   isIPv6Address,
-  parseBool,
   sanitizeArg,
   sortedKeys,
   truncateLabelValue
@@ -21,12 +20,6 @@ import { argumentMap, envMap, Priority } from "./PriorityMap.ts"
 import { legacyHealthcheck, oneAgentHealthcheck, oneAgentProbes, watchdogHealthcheck } from "./Healthcheck.ts"
 
 describe("GoCompat", () => {
-  it("parseBool accepts exactly Go's spellings", () => {
-    for (const t of ["1", "t", "T", "TRUE", "true", "True"]) expect(parseBool(t)).toBe(true)
-    for (const f of ["0", "f", "F", "FALSE", "false", "False"]) expect(parseBool(f)).toBe(false)
-    for (const x of ["", "yes", "tRUE", " true", "2", undefined]) expect(parseBool(x)).toBeUndefined()
-  })
-
   it("atoi: optional sign and digits only", () => {
     expect(atoi("3")).toBe(3)
     expect(atoi("+7")).toBe(7)

@@ -1,23 +1,12 @@
 /**
  * The few Go standard-library behaviours the workload builders must reproduce to produce the same objects as the
- * original: `strconv.ParseBool` / `strconv.Atoi` (feature flags), byte-order string sorting (`slices.Sorted` over
+ * original: `strconv.Atoi` (feature flags; `ParseBool` is in schemas/FeatureFlags.ts), byte-order string sorting (`slices.Sorted` over
  * map keys, which decides the order of args, env and attributes), FNV-1 32-bit hashes (`hash/fnv.New32`, used by
  * the ActiveGate configuration and PVC hashes), `net.ParseIP`-style IPv6 detection and command-line sanitising.
  *
  * @since 0.1.0
  */
 import { isIPv4, isIPv6 } from "node:net"
-
-const trueValues = new Set(["1", "t", "T", "TRUE", "true", "True"])
-const falseValues = new Set(["0", "f", "F", "FALSE", "false", "False"])
-
-/**
- * Go's `strconv.ParseBool`; `undefined` when the text is not a boolean.
- * @category parsing
- * @since 0.1.0
- */
-export const parseBool = (text: string | undefined): boolean | undefined =>
-  text === undefined ? undefined : trueValues.has(text) ? true : falseValues.has(text) ? false : undefined
 
 /**
  * Go's `strconv.Atoi` on a 64-bit platform: optional sign, decimal digits only; `undefined` otherwise or when the

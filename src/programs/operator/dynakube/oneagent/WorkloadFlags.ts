@@ -9,7 +9,8 @@
  * @since 0.1.0
  */
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
-import { atoi, parseBool } from "./GoCompat.ts"
+import { parseBool } from "../../../../schemas/FeatureFlags.ts"
+import { atoi } from "./GoCompat.ts"
 
 const prefix = "feature.dynatrace.com/"
 
