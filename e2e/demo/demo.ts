@@ -146,6 +146,20 @@ const makeObserver = (kube: Kube.Kube) => {
         Out.event("created", id)
       }
     }
+    for (const p of await kube.list<KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string } }>(
+      Resources.Pod,
+      {
+        namespace: operatorNamespace
+      }
+    )) {
+      const id = `Pod ${operatorNamespace}/${p.metadata?.name} ${p.status?.phase ?? "?"}`
+      if (seenObjects.has(id)) continue
+      seenObjects.add(id)
+      Out.event(
+        "pod",
+        `${id}${p.spec === undefined ? "" : ` on ${(p.spec as { nodeName?: string }).nodeName ?? "(unscheduled)"}`}`
+      )
+    }
     for (const ns of await kube.list(Resources.Namespace, { labelSelector: Setup.instanceLabel })) {
       const id = `Namespace ${ns.metadata?.name} labelled ${Setup.instanceLabel}=${ns.metadata?.labels?.[Setup.instanceLabel]}`
       if (seenObjects.has(id)) continue
@@ -201,7 +215,14 @@ const main = async (): Promise<void> => {
     metadata: { name: "dynakube", namespace: operatorNamespace },
     stringData: { apiToken: sim.apiToken, dataIngestToken: sim.dataIngestToken }
   } as KubeObject)
-  Out.ok("DynaKube and EdgeConnect CRDs established; Secret dynatrace/dynakube holds the tenant's tokens")
+  // The Helm chart creates these for the OneAgent DaemonSet and the ActiveGate StatefulSet; without them their
+  // controllers cannot create pods.
+  for (const account of ["dynatrace-dynakube-oneagent", "dynatrace-activegate"]) {
+    await kube.create(Resources.ServiceAccount, { metadata: { name: account, namespace: operatorNamespace } })
+  }
+  Out.ok(
+    "DynaKube and EdgeConnect CRDs established; Secret dynatrace/dynakube holds the tenant's tokens; the chart's service accounts"
+  )
 
   // 2. The components.
   Out.step("Components as child processes: webhook-server, csi-server, csi-provisioner, operator")
