@@ -13,9 +13,10 @@
  *
  * Layers: `layer` (default kubeconfig chain: KUBECONFIG, ~/.kube/config, in-cluster), `layerFromFile`,
  * `layerFromString`. A bad kubeconfig fails the layer with one `KubeConfigError` that says what is wrong.
- * Transport, auth and kubeconfig handling come from @kubernetes/client-node's `KubeConfig` and Node's https.
+ * Kubeconfigs are parsed by `kube/KubeConfigFile.ts` (client-node only for exec/auth-provider users, loaded lazily);
+ * requests go over Node's https.
  */
-import type { KubeConfig } from "@kubernetes/client-node"
+import type { KubeConfig } from "./kube/KubeConfigLoader.ts"
 import { Context, Effect, Layer, type Schedule, type Stream } from "effect"
 import * as KubeApiError from "./KubeApiError.ts"
 import * as KubeConfigLoader from "./kube/KubeConfigLoader.ts"

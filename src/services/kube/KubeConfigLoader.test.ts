@@ -180,7 +180,7 @@ describe("KubeConfigLoader", () => {
       Effect.gen(function* () {
         const kc = yield* KubeConfigLoader.fromDefault()
         assert.deepStrictEqual(
-          kc.getContexts().map((c) => c.name),
+          kc.contexts.map((c) => c.name),
           ["ctx", "ctx2"]
         )
         assert.strictEqual((yield* KubeConfigLoader.connection(kc)).server, "https://127.0.0.1:6443")
