@@ -12,9 +12,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { gunzipSync } from "node:zlib"
 import { type ControlPlane, createFakeNode, startControlPlane } from "../controlplane/ControlPlane.ts"
 import { startTenantSimulator, type TenantSimulator } from "../tenant-simulator/TenantSimulator.ts"
 import { startOperatorProcess, type OperatorProcess } from "../../src/programs/operator/testkit/OperatorTestKit.ts"
@@ -47,6 +48,20 @@ const kubectl = (args: ReadonlyArray<string>, input?: string) => {
   if (result.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${result.stderr}`)
   return result.stdout
 }
+/** Runs a process without blocking this one (servers of the test keep answering); stdout as bytes. */
+const runProcess = (command: string, args: ReadonlyArray<string>, options: { cwd: string; env: NodeJS.ProcessEnv }) =>
+  new Promise<{ status: number | null; stdout: Buffer; stderr: string }>((resolve) => {
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] })
+    const out: Array<Buffer> = []
+    let err = ""
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk))
+    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 180_000)
+    child.on("close", (status) => {
+      clearTimeout(timer)
+      resolve({ status, stdout: Buffer.concat(out), stderr: err })
+    })
+  })
 const getJson = (...args: Array<string>) => JSON.parse(kubectl([...args, "-o", "json"]))
 const exists = (...args: Array<string>) => kubectl([...args, "--ignore-not-found", "-o", "name"]).trim() !== ""
 const apply = (object: unknown) => kubectl(["apply", "--server-side", "-f", "-"], JSON.stringify(object))
@@ -108,6 +123,7 @@ interface AccessRequest {
   readonly verb: string
   readonly group?: string
   readonly resource: string
+  readonly subresource?: string
   readonly namespace?: string
   readonly name?: string
 }
@@ -280,6 +296,38 @@ describe("our programs with their own service accounts", () => {
     expect(logs, "the operator met a Forbidden answer").not.toMatch(/forbidden/i)
   })
 
+  it("support-archive (operator token, as with kubectl exec): every manifest and event list is allowed", async () => {
+    // Logs come from kubelets, which this control plane does not have: each log fetch only waits for its timeout.
+    // So no pod of the chart is left, and the DynaKube's pods are left out (pods/log: a SubjectAccessReview below).
+    kubectl(["-n", namespace, "scale", "deployment", "dynatrace-webhook", "dynatrace-operator", "--replicas=0"])
+    kubectl(["-n", namespace, "delete", "daemonset", "dynatrace-oneagent-csi-driver"])
+    for (const selector of [
+      "name=dynatrace-operator",
+      "internal.dynatrace.com/app=webhook",
+      "internal.oneagent.dynatrace.com/app=csi-driver"
+    ]) {
+      kubectl(["-n", namespace, "wait", "--for=delete", "pod", "-l", selector, "--timeout=120s"])
+    }
+    const file = path.join(cp.dir, "support.kubeconfig")
+    fs.writeFileSync(file, kubeconfigs["dynatrace-operator"])
+    const node = path.resolve(chartDir, "../../../node_modules/.bin/node")
+    // Asynchronously: the tenant simulator it asks (troubleshoot report) lives in this process.
+    const result = await runProcess(
+      fs.existsSync(node) ? node : process.execPath,
+      ["src/main.ts", "support-archive", "--stdout", "--namespace", namespace, "--managed-logs=false"],
+      {
+        cwd: path.resolve(chartDir, "../../.."),
+        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: cp.dir, KUBECONFIG: file, POD_NAMESPACE: namespace }
+      }
+    )
+    expect(result.status, result.stderr.toString()).toBe(0)
+    // A tgz: its text (file names, manifests, notes of what could not be read) names no Forbidden answer.
+    const text = gunzipSync(result.stdout).toString("utf8")
+    expect(text).toContain(`${dynakube}`)
+    expect(text).toContain("manifests/")
+    expect(text, "support-archive met a Forbidden answer").not.toMatch(/forbidden/i)
+  })
+
   it("the webhook's typical reads succeed with its token; OpenShift is not mistaken (404, not 403)", async () => {
     const webhook = kubeconfigs["dynatrace-webhook"]
     expect(await withClient(webhook, detectOpenShift)).toBe(false)
@@ -360,6 +408,13 @@ describe("our programs with their own service accounts", () => {
       (name) =>
         ["dynatrace-operator", { verb: "watch", resource: "secrets", namespace: "any-namespace", name }, true] as const
     ),
+    ["dynatrace-operator", { verb: "get", resource: "pods", subresource: "log", namespace, name: "p" }, true],
+    [
+      "dynatrace-operator",
+      { verb: "get", resource: "pods", subresource: "log", namespace: "default", name: "p" },
+      false
+    ],
+    ["dynatrace-webhook", { verb: "get", resource: "pods", subresource: "log", namespace, name: "p" }, false],
     ["dynatrace-operator", { verb: "update", resource: "nodes", name: "node-1" }, false],
     ["dynatrace-operator", { verb: "patch", resource: "nodes", name: "node-1" }, false],
     ["dynatrace-operator", { verb: "delete", resource: "nodes", name: "node-1" }, false],
