@@ -85,7 +85,11 @@ export interface HelmResult {
 /** A private HOME for helm (config, cache, data): created once per process. */
 let helmHome: string | undefined
 const privateHome = () => {
-  helmHome ??= fs.mkdtempSync(path.join(os.tmpdir(), "helm-home-"))
+  if (helmHome === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "helm-home-"))
+    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }))
+    helmHome = dir
+  }
   return helmHome
 }
 
