@@ -203,3 +203,184 @@ describe("KubeConfigLoader", () => {
     })
   )
 })
+
+describe("KubeConfigLoader (lean parser)", () => {
+  const b64 = (s: string) => Buffer.from(s).toString("base64")
+
+  it.effect("base64 data and file paths give the same TLS material; tls-server-name and `as` are applied", () =>
+    Effect.gen(function* () {
+      const files = {
+        ca: write("ca.pem", "CA-PEM"),
+        cert: write("cert.pem", "CERT-PEM"),
+        key: write("key.pem", "KEY-PEM")
+      }
+      const viaData = yield* KubeConfigLoader.fromString(`
+clusters: [{ name: c, cluster: { server: "https://h:1/", certificate-authority-data: ${b64("CA-PEM")}, tls-server-name: api.local } }]
+users: [{ name: u, user: { client-certificate-data: ${b64("CERT-PEM")}, client-key-data: ${b64("KEY-PEM")}, as: jane } }]
+contexts: [{ name: x, context: { cluster: c, user: u } }]
+current-context: x`)
+      const viaFiles = yield* KubeConfigLoader.fromFile(
+        write(
+          "files.yaml",
+          `
+clusters: [{ name: c, cluster: { server: "https://h:1", certificate-authority: ${path.basename(files.ca)} } }]
+users: [{ name: u, user: { client-certificate: ${files.cert}, client-key: ./${path.basename(files.key)} } }]
+contexts: [{ name: x, context: { cluster: c, user: u } }]
+current-context: x`
+        )
+      )
+      const a = yield* KubeConfigLoader.connection(viaData)
+      const b = yield* KubeConfigLoader.connection(viaFiles)
+      for (const c of [a, b]) {
+        assert.strictEqual(c.server, "https://h:1")
+        assert.strictEqual(String(c.agentOptions.ca), "CA-PEM")
+        assert.strictEqual(String(c.agentOptions.cert), "CERT-PEM")
+        assert.strictEqual(String(c.agentOptions.key), "KEY-PEM")
+        assert.strictEqual(c.agentOptions.rejectUnauthorized, undefined)
+      }
+      assert.strictEqual(a.agentOptions.servername, "api.local")
+      assert.deepStrictEqual(yield* a.authHeaders, { "Impersonate-User": "jane" })
+      assert.deepStrictEqual(yield* b.authHeaders, {})
+    })
+  )
+
+  it.effect("a tokenFile is read per request and wins over a token; a missing one fails at connect", () =>
+    Effect.gen(function* () {
+      const tokenFile = write("user-token", "first\n")
+      const kc = yield* KubeConfigLoader.fromString(
+        kubeconfig({ user: `    token: static\n    tokenFile: ${tokenFile}` })
+      )
+      const c = yield* KubeConfigLoader.connection(kc)
+      assert.deepStrictEqual(yield* c.authHeaders, { Authorization: "Bearer first" })
+      fs.writeFileSync(tokenFile, "second-longer")
+      assert.deepStrictEqual(yield* c.authHeaders, { Authorization: "Bearer second-longer" })
+      fs.rmSync(tokenFile)
+      assert.deepStrictEqual(yield* c.authHeaders, { Authorization: "Bearer second-longer" }, "last good token kept")
+      const message = yield* failure(KubeConfigLoader.fromString(kubeconfig({ user: `    tokenFile: ${tokenFile}` })))
+      assert.match(message, /^cannot set up credentials from the kubeconfig: ENOENT.*user-token/)
+    })
+  )
+
+  it.effect("proxy-url is refused with a clear error", () =>
+    Effect.gen(function* () {
+      const text = kubeconfig().replace("insecure-skip-tls-verify: true", "proxy-url: http://proxy:3128")
+      assert.strictEqual(yield* failure(KubeConfigLoader.fromString(text)), `cluster "c1": proxy-url is not supported`)
+    })
+  )
+
+  it.effect("an invalid field is one error naming it, without the secret", () =>
+    Effect.gen(function* () {
+      const message = yield* failure(
+        KubeConfigLoader.fromString(kubeconfig({ user: "    client-key-data: 's3cr3t!!'" }))
+      )
+      assert.strictEqual(message, `the kubeconfig is not a valid kubeconfig: user "u1": client-key-data is not base64`)
+    })
+  )
+
+  it.effect("KUBECONFIG: the first file wins for duplicate names and current-context", () =>
+    withEnv(
+      {
+        KUBECONFIG: [
+          write("first.yaml", kubeconfig({ server: "https://first:1" })),
+          write(
+            "second.yaml",
+            kubeconfig({ server: "https://second:2", current: "ctx2" }).replace("name: ctx", "name: ctx2")
+          )
+        ].join(path.delimiter)
+      },
+      Effect.gen(function* () {
+        const kc = yield* KubeConfigLoader.fromDefault()
+        assert.deepStrictEqual(
+          kc.contexts.map((c) => c.name),
+          ["ctx", "ctx2"]
+        )
+        const c = yield* KubeConfigLoader.connection(kc)
+        assert.strictEqual(c.description, 'https://first:1 (context "ctx")')
+      })
+    )
+  )
+
+  it.effect("an exec plugin user falls back to client-node (loaded on demand) and runs the plugin", () =>
+    Effect.gen(function* () {
+      const plugin = write(
+        "cred.sh",
+        `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec"}}'\n`
+      )
+      fs.chmodSync(plugin, 0o755)
+      const file = write(
+        "exec.yaml",
+        kubeconfig({
+          user: `    exec: { apiVersion: client.authentication.k8s.io/v1, command: ./${path.basename(plugin)}, interactiveMode: Never }`
+        })
+      )
+      const c = yield* KubeConfigLoader.connection(yield* KubeConfigLoader.fromFile(file))
+      assert.strictEqual(c.agentOptions.rejectUnauthorized, false)
+      assert.deepStrictEqual(yield* c.authHeaders, { Authorization: "Bearer from-exec" })
+    })
+  )
+
+  describe("in-cluster", () => {
+    const saDir = (files: Record<string, string>) => {
+      const d = fs.mkdtempSync(path.join(dir, "sa-"))
+      for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(d, name), text)
+      return d
+    }
+
+    it.effect("server from the env, the CA file, the namespace, and the rotating token", () =>
+      withEnv(
+        { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" },
+        Effect.gen(function* () {
+          const sa = saDir({ token: "tok-1\n", "ca.crt": "CLUSTER-CA", namespace: "dynatrace\n" })
+          const kc = yield* KubeConfigLoader.fromCluster({ serviceAccountDirectory: sa })
+          assert.strictEqual(kc.contexts[0]?.namespace, "dynatrace")
+          const c = yield* KubeConfigLoader.connection(kc)
+          assert.strictEqual(c.server, "https://10.96.0.1:443")
+          assert.strictEqual(String(c.agentOptions.ca), "CLUSTER-CA")
+          assert.deepStrictEqual(yield* c.authHeaders, { Authorization: "Bearer tok-1" })
+          // kubelet swaps in a new file on rotation
+          fs.writeFileSync(path.join(sa, "token.new"), "tok-2")
+          fs.renameSync(path.join(sa, "token.new"), path.join(sa, "token"))
+          assert.deepStrictEqual(yield* c.authHeaders, { Authorization: "Bearer tok-2" })
+        })
+      )
+    )
+
+    it.effect("IPv6 hosts are bracketed; the default chain finds the service account", () =>
+      withEnv(
+        {
+          KUBECONFIG: undefined,
+          HOME: fs.mkdtempSync(path.join(dir, "nohome-")),
+          KUBERNETES_SERVICE_HOST: "fd00::1",
+          KUBERNETES_SERVICE_PORT: "6443"
+        },
+        Effect.gen(function* () {
+          const sa = saDir({ token: "t", "ca.crt": "CA" })
+          const kc = yield* KubeConfigLoader.fromDefault({ serviceAccountDirectory: sa })
+          assert.strictEqual((yield* KubeConfigLoader.connection(kc)).server, "https://[fd00::1]:6443")
+        })
+      )
+    )
+
+    it.effect("clear errors: no env, no token file, no CA file", () =>
+      Effect.gen(function* () {
+        const empty = saDir({})
+        assert.strictEqual(
+          yield* withEnv(
+            { KUBERNETES_SERVICE_HOST: undefined, KUBERNETES_SERVICE_PORT: undefined },
+            failure(KubeConfigLoader.fromCluster({ serviceAccountDirectory: empty }))
+          ),
+          "cannot load the in-cluster configuration: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set"
+        )
+        const env = { KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT: "443" }
+        assert.match(
+          yield* withEnv(env, failure(KubeConfigLoader.fromCluster({ serviceAccountDirectory: empty }))),
+          /^cannot load the in-cluster configuration: ENOENT.*token/
+        )
+        const noCa = saDir({ token: "secret-token-value" })
+        const message = yield* withEnv(env, failure(KubeConfigLoader.fromCluster({ serviceAccountDirectory: noCa })))
+        assert.match(message, /^cannot set up credentials from the kubeconfig: ENOENT.*ca\.crt/)
+        assert.notInclude(message, "secret-token-value")
+      })
+    )
+  })
+})
