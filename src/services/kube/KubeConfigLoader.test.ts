@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -382,5 +383,37 @@ current-context: x`
         assert.notInclude(message, "secret-token-value")
       })
     )
+  })
+})
+
+describe("KubeConfigLoader memory", () => {
+  /**
+   * Loads KubeClient and connects with `config` in a fresh node process, recording every resolution of
+   * @kubernetes/client-node (importing it costs ~90 MB, so common configs must not).
+   */
+  const clientNodeImports = (config: string) => {
+    const code = `
+      import { registerHooks } from "node:module"
+      const seen = []
+      registerHooks({ resolve(s, c, next) { if (s.startsWith("@kubernetes/client-node")) seen.push(s); return next(s, c) } })
+      const { Effect } = await import("effect")
+      const L = await import("./src/services/kube/KubeConfigLoader.ts")
+      await import("./src/services/KubeClient.ts")
+      await Effect.runPromiseExit(Effect.flatMap(L.fromString(process.env.PROBE_KUBECONFIG), L.connection))
+      console.log(JSON.stringify(seen))`
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", code], {
+      cwd: path.resolve(import.meta.dirname, "../../.."),
+      env: { ...process.env, PROBE_KUBECONFIG: config },
+      encoding: "utf8"
+    })
+    return JSON.parse(out.trim().split("\n").at(-1)!) as Array<string>
+  }
+
+  it("a token + certificate-authority kubeconfig (the control plane's) never loads client-node; an exec user does", () => {
+    const ca = write("probe-ca.pem", "CA")
+    const lean = kubeconfig().replace("insecure-skip-tls-verify: true", `certificate-authority: ${ca}`)
+    assert.deepStrictEqual(clientNodeImports(lean), [])
+    const exec = kubeconfig({ user: "    exec: { apiVersion: client.authentication.k8s.io/v1, command: /bin/true }" })
+    assert.deepStrictEqual(clientNodeImports(exec), ["@kubernetes/client-node"])
   })
 })
