@@ -4,7 +4,7 @@
  */
 import { Command } from "effect/cli"
 import * as Operator from "../operator/Operator.ts"
-import { version } from "./Cli.ts"
+import { version } from "./Version.ts"
 
 export const operatorCommand = Command.make("operator", {}, () => Operator.run({ version })).pipe(
   Command.withDescription(

@@ -251,7 +251,9 @@ export const phase: Phase<OperatorCaches | TenantClients> = {
         requestThresholdMinutes: scope.dk.spec.dynatraceApiRequestThreshold ?? 15,
         userAgent: `dynatrace-operator/${scope.config.operatorVersion}`
       }
-      const api = yield* (yield* TenantClients).get(scope.key, config)
+      const api = yield* (yield* TenantClients)
+        .get(scope.key, config)
+        .pipe(Effect.mapError((error) => failWith(`The tenant client cannot be built: ${error.reason.message}`)))
       const registryPassword = Redacted.value(
         tokens.paasToken !== undefined && !platform ? tokens.paasToken : tokens.apiToken
       )

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Metric, Queue, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Metric, Queue, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as Controller from "./Controller.ts"
 
@@ -159,4 +159,56 @@ describe("Controller", () => {
     assert.strictEqual(millis(Controller.soonest(oneMinute, fifteen)), 60_000)
     assert.isUndefined(millis(Controller.soonest(Controller.done, Controller.done)))
   })
+
+  it.effect("shutdown: workers stop taking keys; an in-flight reconcile finishes within the grace period", () =>
+    Effect.gen(function* () {
+      const finished: Array<string> = []
+      const started = yield* Deferred.make<void>()
+      const scope = yield* Scope.make()
+      const controller = yield* Controller.make({
+        name: "test",
+        shutdownGracePeriod: "10 seconds",
+        reconcile: (key) =>
+          Deferred.succeed(started, undefined).pipe(
+            Effect.andThen(Effect.sleep("2 seconds")),
+            Effect.andThen(Effect.sync(() => finished.push(key))),
+            Effect.as(Controller.done)
+          )
+      }).pipe(Scope.provide(scope))
+      yield* controller.enqueue("ns/a")
+      yield* Deferred.await(started)
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      yield* settle
+      yield* controller.enqueue("ns/b")
+      yield* TestClock.adjust("3 seconds")
+      yield* Fiber.join(closing)
+      assert.deepStrictEqual(finished, ["ns/a"], "a finished, b was never started")
+    })
+  )
+
+  it.effect("shutdown: a reconcile still running after the grace period is abandoned (interrupted)", () =>
+    Effect.gen(function* () {
+      let interrupted = false
+      const started = yield* Deferred.make<void>()
+      const scope = yield* Scope.make()
+      const controller = yield* Controller.make({
+        name: "test",
+        shutdownGracePeriod: "1 second",
+        reconcile: () =>
+          Deferred.succeed(started, undefined).pipe(
+            Effect.andThen(Effect.never),
+            Effect.onInterrupt(() => Effect.sync(() => (interrupted = true))),
+            Effect.as(Controller.done)
+          )
+      }).pipe(Scope.provide(scope))
+      yield* controller.enqueue("ns/a")
+      yield* Deferred.await(started)
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      yield* settle
+      assert.isFalse(interrupted, "still within the grace period")
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.join(closing)
+      assert.isTrue(interrupted)
+    })
+  )
 })

@@ -227,12 +227,19 @@ export interface OperatorProcess {
   readonly kill: (signal?: NodeJS.Signals) => void
 }
 
-/** Starts `node src/main.ts operator` with `env` added to a minimal environment; output goes to a log file. */
-export const startOperatorProcess = (env: Readonly<Record<string, string>>, label = "operator"): OperatorProcess => {
+/**
+ * Starts `node src/main.ts operator` (or another entry, e.g. the production bundle `dist/main.js`) with `env` added
+ * to a minimal environment; output goes to a log file.
+ */
+export const startOperatorProcess = (
+  env: Readonly<Record<string, string>>,
+  label = "operator",
+  entry = "src/main.ts"
+): OperatorProcess => {
   const logFile = path.join(os.tmpdir(), `${uniqueName(label)}.log`)
   const fd = fs.openSync(logFile, "a")
   const node = path.join(repoRoot, "node_modules/.bin/node")
-  const child = spawn(fs.existsSync(node) ? node : process.execPath, [path.join(repoRoot, "src/main.ts"), "operator"], {
+  const child = spawn(fs.existsSync(node) ? node : process.execPath, [path.join(repoRoot, entry), "operator"], {
     cwd: repoRoot,
     env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: os.tmpdir(), ...env },
     stdio: ["ignore", fd, fd]
