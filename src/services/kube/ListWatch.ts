@@ -40,6 +40,18 @@ export interface ListWatchOptions {
   readonly idleTimeout?: Watch.WatchOptions["idleTimeout"]
   /** Backoff between failed attempts (default `RetryPolicy.watchReconnect()`). */
   readonly reconnect?: Schedule.Schedule<unknown, KubeApiError.KubeApiError> | undefined
+  /**
+   * Applied to every listed or watched object before anything keeps it, e.g. `withoutManagedFields` to keep a
+   * large cache small. Must keep the key and the resourceVersion.
+   */
+  readonly transform?: ((object: KubeObject.KubeObject) => KubeObject.KubeObject) | undefined
+}
+
+/** Drops `metadata.managedFields` (often a third of an object, and never needed from a cache). */
+export const withoutManagedFields = <T extends KubeObject.KubeObject>(object: T): T => {
+  if (object.metadata?.managedFields === undefined) return object
+  const { managedFields: _dropped, ...metadata } = object.metadata
+  return { ...object, metadata }
 }
 
 type Step<T> = WatchEvent<T> | { readonly type: "Connected" }
@@ -52,6 +64,7 @@ export const listWatch = <T extends KubeObject.KubeObject>(
 ): Stream.Stream<WatchEvent<T>> =>
   Stream.suspend(() => {
     const state = WatchState.make<T>()
+    const transform = options.transform
     const annotations = {
       resource: Resource.label(resource),
       ...(options.namespace ? { namespace: options.namespace } : {})
@@ -64,7 +77,8 @@ export const listWatch = <T extends KubeObject.KubeObject>(
         fieldSelector: options.fieldSelector,
         pageSize: options.pageSize
       })
-      const changes = state.relisted(listed.items, listed.resourceVersion)
+      const items = transform === undefined ? listed.items : listed.items.map((item) => transform(item) as T)
+      const changes = state.relisted(items, listed.resourceVersion)
       const synced = changes.at(-1)
       if (synced?.type === "Synced" && synced.relist) {
         yield* Effect.logInfo("Relisted after the watch history expired").pipe(
@@ -75,7 +89,13 @@ export const listWatch = <T extends KubeObject.KubeObject>(
     })
 
     const apply = (event: Watch.RawEvent<T>): Step<T> | undefined =>
-      event.type === "Connected" ? event : state.observed(event)
+      event.type === "Connected"
+        ? event
+        : state.observed(
+            transform === undefined || event.type === "BOOKMARK"
+              ? event
+              : { ...event, object: transform(event.object) as T }
+          )
 
     const watchFromCurrent = Stream.suspend(() =>
       Watch.watch<T>(transport, resource, {
