@@ -9,6 +9,7 @@
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, References } from "effect"
 import * as fs from "node:fs"
+import * as https from "node:https"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as tls from "node:tls"
@@ -93,12 +94,36 @@ const teardown = Effect.gen(function* () {
   yield* TestKit.deleteNamespace(operatorNamespace)
 })
 
+/**
+ * The apiserver keeps its TLS connections to a webhook alive, so after a reload it would go on using a session
+ * made with the old certificate and a trust problem would never show. The test captures the server's
+ * https.Server (it is not exposed) to close idle connections often and to count handshakes.
+ */
+const servers: Array<https.Server> = []
+const handshakes: Array<number> = []
+const captureHttpsServers = Effect.acquireRelease(
+  Effect.sync(() => {
+    const original = https.Server.prototype.listen
+    https.Server.prototype.listen = function (this: https.Server, ...args: Array<unknown>) {
+      servers.push(this)
+      this.on("secureConnection", () => handshakes.push(Date.now()))
+      return original.apply(this, args as Parameters<typeof original>)
+    } as typeof original
+    return original
+  }),
+  (original) =>
+    Effect.sync(() => {
+      https.Server.prototype.listen = original
+    })
+)
+
 const certsDir = fs.mkdtempSync(path.join(os.tmpdir(), "rotation-certs-"))
 
 /** The server syncing the Secret, and the `dynatrace-webhook` configuration (caBundle from the reconcile). */
 const WebhookUnderTest = Layer.unwrap(
   Effect.gen(function* () {
     yield* Effect.acquireRelease(setup, () => Effect.ignore(teardown))
+    yield* captureHttpsServers
     const server = WebhookMain.webhookLayer(
       {
         port: 0,
@@ -228,9 +253,10 @@ const rotate = (port: number, change: (data: Record<string, string>) => Record<s
       (fingerprint) => fingerprint !== before,
       "30 seconds"
     )
+    const reloadedAt = Date.now()
     // Keep creating pods a little after the reload: the apiserver may still hold connections from before.
     yield* Effect.sleep("2 seconds")
-    return { start, end: Date.now(), outcome, before, after: reloaded }
+    return { start, reloadedAt, end: Date.now(), outcome, before, after: reloaded }
   })
 
 layer(WebhookUnderTest, { excludeTestServices: true, timeout: "180 seconds" })(
@@ -249,12 +275,23 @@ layer(WebhookUnderTest, { excludeTestServices: true, timeout: "180 seconds" })(
           )
 
           const attempts: Array<Attempt> = []
-          const loop = Effect.forEach([0, 1, 2], () => createPod, { concurrency: 3 }).pipe(
-            Effect.tap((batch) => Effect.sync(() => attempts.push(...batch))),
-            Effect.andThen(Effect.sleep("150 millis")),
-            Effect.forever
-          )
+          const loopState = { running: true }
+          // Stopped by the flag, not interrupted: every started creation is awaited and recorded.
+          const loop = Effect.gen(function* () {
+            while (loopState.running) {
+              attempts.push(...(yield* Effect.forEach([0, 1, 2], () => createPod, { concurrency: 3 })))
+              yield* Effect.sleep("150 millis")
+            }
+          })
           const fiber = yield* Effect.forkChild(loop)
+          assert.strictEqual(servers.length, 1, "the webhook's https.Server was captured")
+          // Closes only connections with no request in flight, so the apiserver handshakes again and again.
+          const reconnect = yield* Effect.forkChild(
+            Effect.sync(() => servers.forEach((server) => server.closeIdleConnections())).pipe(
+              Effect.andThen(Effect.sleep("100 millis")),
+              Effect.forever
+            )
+          )
           yield* Effect.sleep("1 second")
 
           const beforeServer = yield* readSecret
@@ -275,7 +312,9 @@ layer(WebhookUnderTest, { excludeTestServices: true, timeout: "180 seconds" })(
           assert.notStrictEqual(afterCa.data?.["ca.crt"], afterServer.data?.["ca.crt"])
           assert.strictEqual(afterCa.data?.["ca.crt.old"], afterServer.data?.["ca.crt"], "the old CA stays trusted")
 
-          yield* Fiber.interrupt(fiber)
+          loopState.running = false
+          yield* Fiber.join(fiber)
+          yield* Fiber.interrupt(reconnect)
 
           const failed = attempts.filter((a) => a.error !== undefined)
           assert.deepStrictEqual(
@@ -291,6 +330,9 @@ layer(WebhookUnderTest, { excludeTestServices: true, timeout: "180 seconds" })(
           ] as const) {
             const inside = attempts.filter((a) => a.start >= window.start && a.start <= window.end).length
             assert.isAtLeast(inside, minimumPerWindow, `pods created during the ${label} rotation`)
+            // Handshakes after the reload: the apiserver verified the new certificate against its caBundle.
+            const fresh = handshakes.filter((t) => t >= window.reloadedAt && t <= window.end).length
+            assert.isAtLeast(fresh, minimumPerWindow, `TLS handshakes after the ${label} reload`)
           }
           // The apiserver really stored them, mutated.
           const stored = yield* kube.list<KubeObject & Pod>(Resources.Pod, { namespace: appNamespace })
