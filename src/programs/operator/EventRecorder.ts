@@ -53,9 +53,11 @@ export interface EventRecorderOptions {
 /** MicroTime: RFC 3339 with microseconds. */
 const microTime = (millis: number) => new Date(millis).toISOString().replace("Z", "000Z")
 
-/** Event names as client-go makes them: `<object>.<hex time>`. */
+/** Event names as client-go makes them: `<object>.<hex time>` (plus random hex, so two in one millisecond differ). */
 const eventName = (name: string, millis: number) =>
-  `${name.slice(0, 200)}.${(millis * 1_000_000 + Math.floor(Math.random() * 1_000_000)).toString(16)}`
+  `${name.slice(0, 200)}.${millis.toString(16)}${Math.floor(Math.random() * 0xffffff)
+    .toString(16)
+    .padStart(6, "0")}`
 
 export const make = (options: EventRecorderOptions) =>
   Effect.gen(function* () {

@@ -16,7 +16,7 @@
  * @since 0.1.0
  */
 import { NodeFileSystem } from "@effect/platform-node"
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Metric, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { Certs } from "../../services/Certs.ts"
 import { ResponseCache } from "../../services/dynatrace/ResponseCache.ts"
@@ -33,6 +33,31 @@ import * as Caches from "./OperatorCaches.ts"
 import * as OperatorConfig from "./OperatorConfig.ts"
 import * as LeaderElection from "./runtime/LeaderElection.ts"
 import * as TenantClients from "./TenantClients.ts"
+
+/** Process memory, as Prometheus' process collector names it (plus the V8 heap). */
+export const residentMemory = Metric.gauge("process_resident_memory_bytes", {
+  description: "Resident memory size in bytes"
+})
+export const heapUsed = Metric.gauge("nodejs_heap_size_used_bytes", { description: "V8 heap in use, in bytes" })
+export const heapTotal = Metric.gauge("nodejs_heap_size_total_bytes", {
+  description: "V8 heap reserved, in bytes"
+})
+export const externalMemory = Metric.gauge("nodejs_external_memory_bytes", {
+  description: "Memory of C++ objects bound to JavaScript (buffers included), in bytes"
+})
+
+const recordMemory = Effect.suspend(() => {
+  const usage = process.memoryUsage()
+  return Effect.all(
+    [
+      Metric.update(residentMemory, usage.rss),
+      Metric.update(heapUsed, usage.heapUsed),
+      Metric.update(heapTotal, usage.heapTotal),
+      Metric.update(externalMemory, usage.external)
+    ],
+    { discard: true }
+  )
+})
 
 /** The controllers this process can run. */
 export type ControllerName = "dynakube" | "edgeconnect" | "nodes" | "certificates"
@@ -108,6 +133,7 @@ export const program = (
     const readiness = yield* Readiness
     const caches = yield* OperatorCaches
     const markSynced = yield* readiness.register("caches-synced")
+    yield* Effect.forkScoped(Effect.repeat(recordMemory, Schedule.spaced("5 seconds")))
     yield* Effect.forkScoped(
       caches.awaitSynced.pipe(Effect.andThen(markSynced), Effect.andThen(Effect.logInfo("The caches are synced.")))
     )

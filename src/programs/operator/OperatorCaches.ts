@@ -17,10 +17,12 @@ import { KubeClient } from "../../services/KubeClient.ts"
 import * as Informer from "../../services/kube/Informer.ts"
 import type { KubeObject } from "../../services/kube/KubeObject.ts"
 import { keyOf } from "../../services/kube/KubeObject.ts"
+import { withoutManagedFields } from "../../services/kube/ListWatch.ts"
 import type { Resource } from "../../services/kube/Resource.ts"
 import * as Resources from "../../services/kube/Resources.ts"
 import * as Store from "../../services/kube/Store.ts"
 import * as Replicas from "./dynakube/injection/Replicas.ts"
+import * as Names from "./dynakube/Names.ts"
 import * as ObjectSync from "./runtime/ObjectSync.ts"
 
 /** The index of owned objects by their DynaKube's key. */
@@ -57,17 +59,24 @@ const sameResource = (a: Resource, b: Resource) => a.group === b.group && a.plur
 /** Starts the informers for an operator in `namespace`; they live as long as the scope. */
 export const make = (namespace: string) =>
   Effect.gen(function* () {
-    const owned = { indexers: { [ownerIndex]: Store.byOwner("DynaKube") }, namespace }
+    // managedFields are dropped from every cached object: a third of a typical object, never read from a cache.
+    const transform = withoutManagedFields
+    const owned = { indexers: { [ownerIndex]: Store.byOwner("DynaKube") }, namespace, transform }
     const caches: Caches = {
-      dynakubes: yield* Informer.make<KubeObject>(Resources.DynaKube, { namespace }),
+      dynakubes: yield* Informer.make<KubeObject>(Resources.DynaKube, { namespace, transform }),
       secrets: yield* Informer.make<KubeObject>(Resources.Secret, owned),
       configMaps: yield* Informer.make<KubeObject>(Resources.ConfigMap, owned),
       services: yield* Informer.make<KubeObject>(Resources.Service, owned),
       daemonSets: yield* Informer.make<KubeObject>(Resources.DaemonSet, owned),
       statefulSets: yield* Informer.make<KubeObject>(Resources.StatefulSet, owned),
       deployments: yield* Informer.make<KubeObject>(Resources.Deployment, owned),
-      namespaces: yield* Informer.make<KubeObject>(Resources.Namespace),
-      replicas: yield* Replicas.makeInformer
+      namespaces: yield* Informer.make<KubeObject>(Resources.Namespace, { transform }),
+      // What `Replicas.makeInformer` builds, plus the transform.
+      replicas: yield* Informer.make<Replicas.Secret>(Resources.Secret, {
+        labelSelector: Replicas.informerLabelSelector,
+        indexers: { [Replicas.createdByIndex]: Store.byLabel(Names.labelKeys.createdBy) },
+        transform
+      })
     }
     const byResource: ReadonlyArray<readonly [Resource, Informer.Informer<KubeObject>, boolean]> = [
       [Resources.DynaKube, caches.dynakubes, true],

@@ -45,6 +45,32 @@ const reconcileCount = Effect.gen(function* () {
   return total
 })
 
+/** Pokes a converged DynaKube five times (annotation changes: reconciles that change nothing). */
+const steadyState = (name: string, spec: Record<string, unknown>) =>
+  Effect.gen(function* () {
+    const tenant = yield* Tenant
+    const kube = yield* KubeClient
+    // Let in-flight work (events from our own writes) settle.
+    yield* Effect.sleep("3 seconds")
+    tenant.resetHits()
+    const before = yield* kube.requestStats
+    const reconcilesBefore = yield* reconcileCount
+    for (let i = 0; i < 5; i++) {
+      // An annotation change is a reason to reconcile, and changes nothing the operator derives.
+      yield* asTest(Kit.applyDynaKube(ns, name, spec, { poke: `${i}` }))
+      yield* Kit.waitUntil(
+        "a reconcile ran",
+        Effect.map(reconcileCount, (n) => n > reconcilesBefore + i),
+        "30 seconds"
+      )
+    }
+    yield* Effect.sleep("1 second")
+    const diff = RequestCounter.diff(yield* kube.requestStats, before)
+    assert.isAtLeast((yield* reconcileCount) - reconcilesBefore, 5)
+    assert.strictEqual(diff.writes, 0, `writes: ${JSON.stringify(diff.byRequest)}`)
+    assert.deepStrictEqual(tenant.hits(), {}, "no tenant calls within the request threshold")
+  })
+
 layer(harness.layer, { excludeTestServices: true, timeout: "180 seconds" })("DynaKube controller", (it) => {
   it.effect(
     "hostMonitoring: tokens checked, cluster id, metadata, tenant secret, connection info, pull secret, versions",
@@ -132,29 +158,42 @@ layer(harness.layer, { excludeTestServices: true, timeout: "180 seconds" })("Dyn
   it.effect("steady state: reconciles of an unchanged DynaKube write nothing and call no tenant endpoint", () =>
     Effect.gen(function* () {
       const tenant = yield* Tenant
-      const kube = yield* KubeClient
-      // Let in-flight work (events from our own writes) settle.
-      yield* Effect.sleep("3 seconds")
-      tenant.resetHits()
-      const before = yield* kube.requestStats
-      const reconcilesBefore = yield* reconcileCount
-      for (let i = 0; i < 5; i++) {
-        // An annotation change is a reason to reconcile, and changes nothing the operator derives.
-        yield* asTest(
-          Kit.applyDynaKube(ns, "dk-host", { apiUrl: tenant.url, oneAgent: { hostMonitoring: {} } }, { poke: `${i}` })
-        )
-        yield* Kit.waitUntil(
-          "a reconcile ran",
-          Effect.map(reconcileCount, (n) => n > reconcilesBefore + i),
-          "30 seconds"
-        )
-      }
-      yield* Effect.sleep("1 second")
-      const diff = RequestCounter.diff(yield* kube.requestStats, before)
-      assert.isAtLeast((yield* reconcileCount) - reconcilesBefore, 5)
-      assert.strictEqual(diff.writes, 0, `writes: ${JSON.stringify(diff.byRequest)}`)
-      assert.deepStrictEqual(tenant.hits(), {}, "no tenant calls within the request threshold")
+      yield* steadyState("dk-host", { apiUrl: tenant.url, oneAgent: { hostMonitoring: {} } })
     })
+  )
+
+  it.effect(
+    "steady state with every component (DaemonSet, ActiveGate, injection into two namespaces): zero writes",
+    () =>
+      Effect.gen(function* () {
+        const tenant = yield* Tenant
+        const team = Kit.uniqueName("steady")
+        const apps = [Kit.uniqueName("steady-a"), Kit.uniqueName("steady-b")]
+        for (const app of apps) yield* asTest(Kit.createNamespace(app, { team }))
+        yield* Effect.addFinalizer(() =>
+          asTest(Effect.forEach(apps, Kit.deleteNamespace, { discard: true })).pipe(Effect.orDie)
+        )
+        yield* asTest(
+          Kit.tokenSecret(ns, "dk-full", { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken })
+        )
+        const spec = {
+          apiUrl: tenant.url,
+          oneAgent: { cloudNativeFullStack: { namespaceSelector: { matchLabels: { team } } } },
+          activeGate: { capabilities: ["routing"] }
+        }
+        yield* asTest(Kit.applyDynaKube(ns, "dk-full", spec))
+        yield* Kit.waitFor(
+          "every component is up",
+          asTest(Kit.getDynaKube(ns, "dk-full")),
+          (d) =>
+            Kit.conditionOf(d, "OneAgentDaemonSet")?.status === "True" &&
+            Kit.conditionOf(d, "ActiveGateStatefulSet")?.status === "True" &&
+            Kit.conditionOf(d, "OneAgentNamespacesMonitored")?.status === "True",
+          "90 seconds"
+        )
+        yield* steadyState("dk-full", spec)
+      }),
+    180_000
   )
 
   it.effect("deleting the DynaKube removes what it owned (garbage collection)", () =>

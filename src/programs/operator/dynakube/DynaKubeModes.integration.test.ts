@@ -118,6 +118,15 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("Dyn
         )
         const condition = Kit.conditionOf(dk, "OneAgentDaemonSet")
         assert.strictEqual(condition?.status, "True")
+        // An Event on the DynaKube says the DaemonSet was created.
+        const events = yield* (yield* TestKube).list<KubeObject & { reason?: string; regarding?: { uid?: string } }>(
+          Resources.EventsV1Event,
+          { namespace: ns }
+        )
+        assert.isTrue(
+          events.items.some((e) => e.reason === "DaemonSetCreated" && e.regarding?.uid === dk.metadata?.uid),
+          JSON.stringify(events.items.map((e) => e.reason))
+        )
         // kwok ran the pod on the fake node; the instances refresh found it.
         const withInstances = yield* Kit.waitFor(
           "status.oneAgent.instances lists the kwok node",

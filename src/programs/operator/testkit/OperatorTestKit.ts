@@ -234,16 +234,21 @@ export interface OperatorProcess {
 export const startOperatorProcess = (
   env: Readonly<Record<string, string>>,
   label = "operator",
-  entry = "src/main.ts"
+  entry = "src/main.ts",
+  nodeArgs: ReadonlyArray<string> = []
 ): OperatorProcess => {
   const logFile = path.join(os.tmpdir(), `${uniqueName(label)}.log`)
   const fd = fs.openSync(logFile, "a")
   const node = path.join(repoRoot, "node_modules/.bin/node")
-  const child = spawn(fs.existsSync(node) ? node : process.execPath, [path.join(repoRoot, entry), "operator"], {
-    cwd: repoRoot,
-    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: os.tmpdir(), ...env },
-    stdio: ["ignore", fd, fd]
-  })
+  const child = spawn(
+    fs.existsSync(node) ? node : process.execPath,
+    [...nodeArgs, path.join(repoRoot, entry), "operator"],
+    {
+      cwd: repoRoot,
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: os.tmpdir(), ...env },
+      stdio: ["ignore", fd, fd]
+    }
+  )
   fs.closeSync(fd)
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal }))
