@@ -76,7 +76,7 @@ const program = (simUrl: string, tokens: { api: string; ingest: string }, sim: P
       .create(Resources.Namespace, { metadata: { name: operatorNamespace } })
       .pipe(Effect.catchReason("KubeApiError", "AlreadyExists", () => Effect.void))
     const namespaces = yield* Informer.make<Namespace>(Resources.Namespace)
-    const replicaInformer = yield* Replicas.makeInformer
+    const replicaInformer = yield* Replicas.makeInformer()
     yield* Effect.all([namespaces.awaitSynced, replicaInformer.awaitSynced], { discard: true })
     const store = Replicas.fromInformer(replicaInformer)
     const tenant = yield* clientFor(sim)

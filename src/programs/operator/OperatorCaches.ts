@@ -22,7 +22,6 @@ import type { Resource } from "../../services/kube/Resource.ts"
 import * as Resources from "../../services/kube/Resources.ts"
 import * as Store from "../../services/kube/Store.ts"
 import * as Replicas from "./dynakube/injection/Replicas.ts"
-import * as Names from "./dynakube/Names.ts"
 import * as ObjectSync from "./runtime/ObjectSync.ts"
 
 /** The index of owned objects by their DynaKube's key. */
@@ -71,12 +70,8 @@ export const make = (namespace: string) =>
       statefulSets: yield* Informer.make<KubeObject>(Resources.StatefulSet, owned),
       deployments: yield* Informer.make<KubeObject>(Resources.Deployment, owned),
       namespaces: yield* Informer.make<KubeObject>(Resources.Namespace, { transform }),
-      // What `Replicas.makeInformer` builds, plus the transform.
-      replicas: yield* Informer.make<Replicas.Secret>(Resources.Secret, {
-        labelSelector: Replicas.informerLabelSelector,
-        indexers: { [Replicas.createdByIndex]: Store.byLabel(Names.labelKeys.createdBy) },
-        transform
-      })
+      // Per-name watches, so RBAC can limit the operator to the replicated names outside its namespace.
+      replicas: yield* Replicas.makeInformer({ transform })
     }
     const byResource: ReadonlyArray<readonly [Resource, Informer.Informer<KubeObject>, boolean]> = [
       [Resources.DynaKube, caches.dynakubes, true],

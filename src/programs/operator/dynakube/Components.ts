@@ -368,13 +368,18 @@ const instancesCheckedAt = new Map<string, number>()
 /** Forgets the per-DynaKube memory of a deleted DynaKube. */
 export const forget = (key: string): void => void instancesCheckedAt.delete(key)
 
-/** `status.oneAgent.instances`: the DaemonSet's pods by node, refreshed every ONEAGENT_OPERATOR_UPDATE_INTERVAL. */
+/**
+ * `status.oneAgent.instances`: the DaemonSet's pods by node, refreshed at most every ONEAGENT_OPERATOR_UPDATE_INTERVAL.
+ * A reconcile that comes too soon (say, the DaemonSet's pod just became ready) asks for a look once the interval is
+ * over, so a change is never left waiting for the default requeue.
+ */
 const refreshInstances = (scope: ReconcileScope, daemonSetUid: string | undefined) =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
     const last = instancesCheckedAt.get(scope.key)
-    if (last !== undefined && now - last < Duration.toMillis(scope.config.oneAgentUpdateInterval)) return
-    if (daemonSetUid === undefined) return
+    const interval = Duration.toMillis(scope.config.oneAgentUpdateInterval)
+    if (last !== undefined && now - last < interval) return Controller.requeueAfter(interval - (now - last))
+    if (daemonSetUid === undefined) return Controller.done
     instancesCheckedAt.set(scope.key, now)
     const kube = yield* KubeClient
     const pods = yield* kube.listAll<Pod>(Resources.Pod, {
@@ -389,8 +394,10 @@ const refreshInstances = (scope: ReconcileScope, daemonSetUid: string | undefine
       instances[node] = { podName: pod.metadata?.name ?? "", ipAddress: pod.status?.hostIP ?? "" }
     }
     const previous = scope.oldStatus.oneAgent?.instances ?? {}
-    if (ObjectSync.canonicalJson(previous) === ObjectSync.canonicalJson(instances)) return
-    updateStatus(scope, { oneAgent: { ...oneAgentStatus(scope), instances, lastInstanceStatusUpdate: nowTime(scope) } })
+    if (ObjectSync.canonicalJson(previous) !== ObjectSync.canonicalJson(instances)) {
+      updateStatus(scope, { oneAgent: { ...oneAgentStatus(scope), instances, lastInstanceStatusUpdate: nowTime(scope) } })
+    }
+    return Controller.done
   })
 
 /** The process-grouping config hash of `<dk>-bootstrapper-config` (`declarative.cbor`), if there is one. */
@@ -436,7 +443,6 @@ export const oneAgent: Phase<OperatorCaches | KubeClient | EventRecorder> = {
         recreate: OneAgentDaemonSet.recreateOneAgentDaemonSet
       })
       yield* workloadWritten(scope, conditionTypes.oneAgentDaemonSet, "DaemonSet", n.oneAgentDaemonSet, written.action)
-      yield* refreshInstances(scope, written.object.metadata?.uid)
-      return Controller.done
+      return yield* refreshInstances(scope, written.object.metadata?.uid)
     })
 }

@@ -272,7 +272,7 @@ layer(KubeClient.layer, { excludeTestServices: true })("injection on the real co
       assert.deepInclude(again.value.stats, { labelsAdded: 0, replicasWritten: 0, replicasUnchanged: 4 })
 
       // The operator's way: replicas from a cluster-wide informer. Once it has caught up, a run reads nothing.
-      const informer = yield* Replicas.makeInformer
+      const informer = yield* Replicas.makeInformer()
       yield* informer.awaitSynced
       const store = Replicas.fromInformer(informer)
       const namespaces = yield* ourNamespaces

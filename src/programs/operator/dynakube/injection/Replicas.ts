@@ -19,7 +19,7 @@ import { Effect, Option, type Scope, Stream } from "effect"
 import { KubeClient } from "../../../../services/KubeClient.ts"
 import type { KubeApiError } from "../../../../services/KubeApiError.ts"
 import * as Informer from "../../../../services/kube/Informer.ts"
-import type { WatchEvent } from "../../../../services/kube/ListWatch.ts"
+import type { ListWatchOptions, WatchEvent } from "../../../../services/kube/ListWatch.ts"
 import type { KubeObject } from "../../../../services/kube/KubeObject.ts"
 import { keyOf } from "../../../../services/kube/KubeObject.ts"
 import type { Resource } from "../../../../services/kube/Resource.ts"
@@ -130,20 +130,22 @@ const mergeSynced = <T>(streams: ReadonlyArray<Stream.Stream<WatchEvent<T>>>): S
  * @category constructors
  * @since 0.1.0
  */
-export const makeInformer: Effect.Effect<Informer.Informer<Secret>, never, KubeClient | Scope.Scope> = Effect.gen(
-  function* () {
+export const makeInformer = (
+  options: Pick<ListWatchOptions, "transform"> = {}
+): Effect.Effect<Informer.Informer<Secret>, never, KubeClient | Scope.Scope> =>
+  Effect.gen(function* () {
     const kube = yield* KubeClient
     const streams = Names.replicatedSecrets.map((name) =>
       kube.watch<Secret>(Resources.Secret, {
         labelSelector: informerLabelSelector,
-        fieldSelector: `metadata.name=${name}`
+        fieldSelector: `metadata.name=${name}`,
+        transform: options.transform
       })
     )
     return yield* Informer.fromWatchEvents(mergeSynced(streams), {
       indexers: { [createdByIndex]: Store.byLabel(Names.labelKeys.createdBy) }
     })
-  }
-)
+  })
 
 /** Replicas from an informer made by `makeInformer` (no requests). @category constructors @since 0.1.0 */
 export const fromInformer = (informer: Informer.Informer<Secret>): ReplicaStore => ({
