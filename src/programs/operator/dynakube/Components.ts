@@ -395,7 +395,9 @@ const refreshInstances = (scope: ReconcileScope, daemonSetUid: string | undefine
     }
     const previous = scope.oldStatus.oneAgent?.instances ?? {}
     if (ObjectSync.canonicalJson(previous) !== ObjectSync.canonicalJson(instances)) {
-      updateStatus(scope, { oneAgent: { ...oneAgentStatus(scope), instances, lastInstanceStatusUpdate: nowTime(scope) } })
+      updateStatus(scope, {
+        oneAgent: { ...oneAgentStatus(scope), instances, lastInstanceStatusUpdate: nowTime(scope) }
+      })
     }
     return Controller.done
   })
