@@ -16,10 +16,17 @@ export { version } from "./Version.ts"
 const subcommands = {
   bootstrap: () => import("./BootstrapCommand.ts").then((m) => m.bootstrapCommand),
   certgen: () => import("./CertgenCommand.ts").then((m) => m.certgenCommand),
-  "csi-server": () => import("./CsiServerCommand.ts").then((m) => m.csiServerCommand),
+  "crd-storage-migration": () => import("./CrdStorageMigrationCommand.ts").then((m) => m.crdStorageMigrationCommand),
+  "csi-init": () => import("./CsiInitCommand.ts").then((m) => m.csiInitCommand),
+  "csi-node-driver-registrar": () =>
+    import("./CsiNodeDriverRegistrarCommand.ts").then((m) => m.csiNodeDriverRegistrarCommand),
   "csi-provisioner": () => import("./CsiProvisionerCommand.ts").then((m) => m.csiProvisionerCommand),
+  "csi-server": () => import("./CsiServerCommand.ts").then((m) => m.csiServerCommand),
   "generate-crds": () => import("./GenerateCrdsCommand.ts").then((m) => m.generateCrdsCommand),
+  "generate-metadata": () => import("./GenerateMetadataCommand.ts").then((m) => m.generateMetadataCommand),
+  livenessprobe: () => import("./LivenessProbeCommand.ts").then((m) => m.livenessProbeCommand),
   operator: () => import("./OperatorCommand.ts").then((m) => m.operatorCommand),
+  "startup-probe": () => import("./StartupProbeCommand.ts").then((m) => m.startupProbeCommand),
   "support-archive": () => import("./SupportArchiveCommand.ts").then((m) => m.supportArchiveCommand),
   troubleshoot: () => import("./TroubleshootCommand.ts").then((m) => m.troubleshootCommand),
   "webhook-server": () => import("./WebhookServerCommand.ts").then((m) => m.webhookServerCommand)
