@@ -109,7 +109,9 @@ const runControllers = (config: OperatorConfig.OperatorConfig, enabled: Readonly
 export const services = (config: OperatorConfig.OperatorConfig) => {
   const kube = KubeClient.layer
   const caches = Caches.layer(config.namespace).pipe(Layer.provide(kube))
-  const tenants = TenantClients.layer.pipe(Layer.provide(Layer.mergeAll(ResponseCache.layer, NodeFileSystem.layer)))
+  const tenants = TenantClients.layer.pipe(
+    Layer.provide(Layer.mergeAll(ResponseCache.layerWithPurge(config.cacheCleanInterval), NodeFileSystem.layer))
+  )
   const events = EventRecorder.layer({
     instance: config.podName,
     dedupWindow: Duration.max(config.defaultRequeueAfter, Duration.minutes(15))

@@ -39,6 +39,33 @@ describe("ResponseCache", () => {
     })
   )
 
+  it.effect("purgeExpired drops only the expired entries and says how many", () =>
+    Effect.gen(function* () {
+      const cache = yield* ResponseCache.make()
+      yield* cache.set("short", "1", Duration.minutes(1))
+      yield* cache.set("long", "2", Duration.minutes(30))
+      yield* TestClock.adjust(Duration.minutes(2))
+      assert.strictEqual(yield* cache.purgeExpired, 1)
+      assert.strictEqual(yield* cache.purgeExpired, 0)
+      assert.deepStrictEqual(yield* cache.get("long"), Option.some("2"))
+    })
+  )
+
+  it.effect("layerWithPurge purges expired entries every interval without being asked", () =>
+    Effect.gen(function* () {
+      const cache = yield* ResponseCache
+      yield* cache.set("a", "1", Duration.minutes(5))
+      yield* cache.set("b", "2", Duration.minutes(5))
+      // Both expire at 5 minutes; the loop runs at 60 and leaves nothing to purge.
+      yield* TestClock.adjust(Duration.minutes(60))
+      assert.strictEqual(yield* cache.purgeExpired, 0)
+      yield* cache.set("c", "3", Duration.minutes(5))
+      // Expired at 65; the next run is at 120.
+      yield* TestClock.adjust(Duration.minutes(10))
+      assert.strictEqual(yield* cache.purgeExpired, 1)
+    }).pipe(Effect.provide(ResponseCache.layerWithPurge(Duration.hours(1))))
+  )
+
   it("keys differ by method, URL, authorization and body, and never contain them", () => {
     const base = {
       method: "POST",

@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
 import { createHash } from "node:crypto"
 
 /** What identifies one cacheable request. */
@@ -53,6 +53,8 @@ export class ResponseCache extends Context.Service<
     readonly invalidate: (key: string) => Effect.Effect<void>
     /** Drops everything. */
     readonly clear: Effect.Effect<void>
+    /** Drops the expired entries (a read drops them too, but an entry nobody asks for again would stay); returns how many. */
+    readonly purgeExpired: Effect.Effect<number>
     /** Number of live entries (expired ones are not counted). */
     readonly size: Effect.Effect<number>
   }
@@ -90,6 +92,15 @@ export class ResponseCache extends Context.Service<
           ),
         invalidate: (key) => Effect.sync(() => void entries.delete(key)),
         clear: Effect.sync(() => entries.clear()),
+        purgeExpired: Effect.map(Clock.currentTimeMillis, (now) => {
+          let purged = 0
+          for (const [key, entry] of entries) {
+            if (entry.expiresAt > now) continue
+            entries.delete(key)
+            purged++
+          }
+          return purged
+        }),
         size: Effect.map(Clock.currentTimeMillis, (now) => {
           let live = 0
           for (const entry of entries.values()) if (entry.expiresAt > now) live++
@@ -100,4 +111,27 @@ export class ResponseCache extends Context.Service<
 
   /** The process-wide cache (build it once and share it between all DynaKube clients). */
   static readonly layer: Layer.Layer<ResponseCache> = Layer.effect(ResponseCache, ResponseCache.make())
+
+  /**
+   * The process-wide cache with the operator's purge loop: expired entries are dropped every `interval`
+   * (`DT_CLIENT_CACHE_CLEAN_INTERVAL`), so clients of deleted DynaKubes leave nothing behind.
+   */
+  static readonly layerWithPurge = (interval: Duration.Duration): Layer.Layer<ResponseCache> =>
+    Layer.effect(
+      ResponseCache,
+      Effect.gen(function* () {
+        const cache = yield* ResponseCache.make()
+        yield* Effect.forkScoped(
+          Effect.repeat(
+            Effect.flatMap(cache.purgeExpired, (purged) =>
+              purged > 0
+                ? Effect.logDebug("Purged expired tenant responses.").pipe(Effect.annotateLogs({ purged }))
+                : Effect.void
+            ),
+            Schedule.spaced(interval)
+          )
+        )
+        return cache
+      })
+    )
 }
