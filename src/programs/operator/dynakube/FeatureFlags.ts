@@ -22,6 +22,8 @@ export const keys = {
   usePublicRegistry: `${prefix}use-public-registry`,
   noProxy: `${prefix}no-proxy`,
   automaticKubernetesApiMonitoring: `${prefix}automatic-kubernetes-api-monitoring`,
+  automaticKubernetesApiMonitoringClusterName: `${prefix}automatic-kubernetes-api-monitoring-cluster-name`,
+  k8sAppEnabled: `${prefix}k8s-app-enabled`,
   oneAgentMaxUnavailable: `${prefix}oneagent-max-unavailable`
 } as const
 
@@ -45,6 +47,10 @@ export interface FeatureFlags {
   readonly usePublicRegistry: boolean
   readonly noProxy: string
   readonly automaticKubernetesApiMonitoring: boolean
+  /** The label the cluster is registered under (empty: the DynaKube's name). */
+  readonly automaticKubernetesApiMonitoringClusterName: string
+  /** Deprecated: also create the `builtin:app-transition.kubernetes` setting. */
+  readonly k8sAppEnabled: boolean
 }
 
 /** The default ignored namespaces for an operator in `operatorNamespace`. */
@@ -74,6 +80,8 @@ export const read = (dk: KubeObject, operatorNamespace: string): FeatureFlags =>
     activeGateUpdates: disableUpdates === true ? false : bool(keys.activeGateUpdates, true),
     usePublicRegistry: bool(keys.usePublicRegistry, false),
     noProxy: a[keys.noProxy] ?? "",
-    automaticKubernetesApiMonitoring: bool(keys.automaticKubernetesApiMonitoring, true)
+    automaticKubernetesApiMonitoring: bool(keys.automaticKubernetesApiMonitoring, true),
+    automaticKubernetesApiMonitoringClusterName: a[keys.automaticKubernetesApiMonitoringClusterName] ?? "",
+    k8sAppEnabled: bool(keys.k8sAppEnabled, false)
   }
 }
