@@ -125,3 +125,21 @@ export const EdgeConnect = resource({
   kind: "EdgeConnect",
   namespaced: true
 })
+
+/** Istio's ServiceEntry (DynaKube `enableIstio`); the group is served only when Istio is installed. */
+export const IstioServiceEntry = resource({
+  group: "networking.istio.io",
+  version: "v1",
+  plural: "serviceentries",
+  kind: "ServiceEntry",
+  namespaced: true
+})
+
+/** Istio's VirtualService (DynaKube `enableIstio`). */
+export const IstioVirtualService = resource({
+  group: "networking.istio.io",
+  version: "v1",
+  plural: "virtualservices",
+  kind: "VirtualService",
+  namespaced: true
+})
