@@ -1,0 +1,216 @@
+/**
+ * The log monitoring phase of a DynaKube reconcile (spec §2.2.11, first bullet), after KSPM and before app
+ * injection in the original's order.
+ *
+ * With `spec.logMonitoring` present and the OneAgent connection info usable:
+ * 1. standalone (no host agent mode, whose OneAgents collect logs themselves): the Secret
+ *    `<dk>-logmonitoring-config` (condition `LogMonitoringConfig`) and the DaemonSet `<dk>-logmonitoring`
+ *    (condition `LogMonitoringDaemonSet`, an Event when written), its image from `templates.logMonitoring.imageRef`
+ *    or else the tenant's public `logmodule` image (a cached tenant answer);
+ * 2. the settings object `builtin:logmonitoring.log-storage-settings` in the cluster's MEID scope, created once
+ *    when none exists (condition `LogMonitoringSettings`; skipped while the MEID is not known, or without the
+ *    settings scopes), asked at most once per `dynatraceApiRequestThreshold` when it exists.
+ *
+ * Not standalone ⇒ Secret and DaemonSet deleted, their conditions removed; `logMonitoring` removed ⇒ the settings
+ * condition goes too (the settings object stays in the tenant, as with the original). Postponed connection info ⇒
+ * nothing happens this round (the connection-info phase already asked for an early look).
+ *
+ * Objects are read from the operator's caches and written only on change, so a steady DynaKube writes nothing.
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
+import type { KubeApiError } from "../../../../services/KubeApiError.ts"
+import * as Resources from "../../../../services/kube/Resources.ts"
+import type { KubeClient } from "../../../../services/KubeClient.ts"
+import { EventRecorder } from "../../EventRecorder.ts"
+import { OperatorCaches } from "../../OperatorCaches.ts"
+import * as Controller from "../../runtime/Controller.ts"
+import * as ObjectSync from "../../runtime/ObjectSync.ts"
+import {
+  ComponentError,
+  condition,
+  type Phase,
+  type ReconcileScope,
+  removeCondition,
+  setCondition,
+  thresholdMillis
+} from "../ReconcileScope.ts"
+import * as Config from "./LogMonitoringConfig.ts"
+import * as DaemonSet from "./LogMonitoringDaemonSet.ts"
+import * as Settings from "./LogMonitoringSettings.ts"
+
+/** The conditions this phase owns. @category constants @since 0.1.0 */
+export const conditionTypes = {
+  config: "LogMonitoringConfig",
+  daemonSet: "LogMonitoringDaemonSet",
+  settings: Settings.conditionType
+} as const
+
+/** @category constants @since 0.1.0 */
+export const reasons = {
+  secretCreated: "SecretCreated",
+  daemonSetCreated: "DaemonSetCreated",
+  daemonSetUpdated: "DaemonSetUpdated",
+  kubeApiError: "KubeApiError"
+} as const
+
+/** The public image type of the log module. @category constants @since 0.1.0 */
+export const publicImageType = "logmodule"
+
+/** The DynaKube with the status computed so far: what the builders read. */
+const current = (scope: ReconcileScope): DynaKube => ({ ...scope.dk, status: scope.status })
+
+const regarding = (scope: ReconcileScope) => ({
+  apiVersion: scope.owner.apiVersion,
+  kind: scope.owner.kind,
+  name: scope.name,
+  namespace: scope.namespace,
+  uid: scope.owner.uid
+})
+
+/** A failed write shows in the component's condition before the error is collected. */
+const onKubeError = (scope: ReconcileScope, type: string) => (error: KubeApiError) =>
+  Effect.sync(() =>
+    setCondition(scope, { type, status: "False", reason: reasons.kubeApiError, message: error.message })
+  )
+
+/** Deletes the standalone objects (if there) and forgets their conditions. */
+const removeStandalone = (scope: ReconcileScope) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const read = { read: caches.read }
+    yield* ObjectSync.ensureAbsent(Resources.DaemonSet, scope.namespace, DaemonSet.daemonSetName(scope.name), read)
+    yield* ObjectSync.ensureAbsent(Resources.Secret, scope.namespace, Config.configSecretName(scope.name), read)
+    removeCondition(scope, conditionTypes.daemonSet)
+    removeCondition(scope, conditionTypes.config)
+  })
+
+/** The log module image: the template's, or the tenant's public `logmodule` image (served from the response cache). */
+const resolveImage = (scope: ReconcileScope) =>
+  Effect.gen(function* () {
+    const fromTemplate = DaemonSet.templateImage(scope.dk)
+    if (fromTemplate !== undefined) return fromTemplate
+    if (scope.tenant === undefined) return yield* componentError("no tenant client")
+    const images = yield* scope.tenant.api.containerImages(scope.dk.spec.publicRegistryOverride)
+    const image = images.find((i) => i.type === publicImageType)
+    if (image === undefined) return yield* componentError(`the tenant offers no public ${publicImageType} image`)
+    return image.imageUri
+  })
+
+const componentError = (message: string) => Effect.fail(new ComponentError({ component: "logmonitoring", message }))
+
+const reconcileStandalone = (scope: ReconcileScope) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const info = scope.oneAgentConnectionInfo
+    if (info === undefined || scope.tenant === undefined) return
+    const secretName = Config.configSecretName(scope.name)
+    yield* ObjectSync.ensure(
+      Resources.Secret,
+      Config.buildConfigSecret({
+        dynakube: current(scope),
+        operatorVersion: scope.config.operatorVersion,
+        tenantToken: info.tenantToken,
+        proxy: scope.tenant.proxy
+      }),
+      { read: caches.read }
+    ).pipe(Effect.tapError(onKubeError(scope, conditionTypes.config)))
+    setCondition(scope, {
+      type: conditionTypes.config,
+      status: "True",
+      reason: reasons.secretCreated,
+      message: `${secretName} created`
+    })
+
+    const name = DaemonSet.daemonSetName(scope.name)
+    const ds = DaemonSet.buildLogMonitoringDaemonSet({
+      dynakube: current(scope),
+      operator: scope.operator,
+      image: yield* resolveImage(scope)
+    })
+    const written = yield* ObjectSync.ensure(Resources.DaemonSet, ds, {
+      read: caches.read,
+      recreate: DaemonSet.recreateLogMonitoringDaemonSet
+    }).pipe(Effect.tapError(onKubeError(scope, conditionTypes.daemonSet)))
+    if (written.action === "unchanged" && condition(scope, conditionTypes.daemonSet)?.status === "True") return
+    const updated = written.action === "updated" || written.action === "recreated"
+    const reason = updated ? reasons.daemonSetUpdated : reasons.daemonSetCreated
+    setCondition(scope, { type: conditionTypes.daemonSet, status: "True", reason, message: `${name} created` })
+    if (written.action !== "unchanged") {
+      yield* (yield* EventRecorder).event(regarding(scope), "Normal", reason, `DaemonSet ${name} ${written.action}.`)
+    }
+  })
+
+/** The settings object: looked for (and created when missing) only when the condition says it is time. */
+const reconcileSettings = (scope: ReconcileScope) =>
+  Effect.gen(function* () {
+    const tenant = scope.tenant
+    if (tenant === undefined) return
+    const previous = condition(scope, conditionTypes.settings)
+    if (!Settings.isOutdated(previous, scope.now, thresholdMillis(scope))) return
+    // A confirmed answer that aged out is dropped first, so confirming it again moves its transition time.
+    if (previous?.status === "True") removeCondition(scope, conditionTypes.settings)
+
+    const missing = [
+      ...(tenant.settingsRead ? [] : ["settings.read"]),
+      ...(tenant.settingsWrite ? [] : ["settings.write"])
+    ]
+    if (missing.length > 0) {
+      setCondition(scope, Settings.scopeMissingCondition(missing))
+      return
+    }
+    const meid = scope.status.kubernetesClusterMEID ?? ""
+    if (meid === "") {
+      setCondition(scope, Settings.skippedCondition(Settings.meidMissingMessage))
+      return
+    }
+    const created = yield* Effect.gen(function* () {
+      const existing = yield* tenant.api.settingsObjects(Settings.schemaId, meid)
+      if (existing.totalCount > 0) return undefined
+      return yield* tenant.api.createSettingsObject(Settings.settingsObject(current(scope), meid))
+    }).pipe(
+      Effect.map((objectId) => ({ ok: true as const, objectId })),
+      Effect.catchReason("DynatraceApiError", "MissingScopes", () =>
+        Effect.succeed({ ok: false as const, objectId: undefined })
+      ),
+      Effect.tapError(() => Effect.sync(() => setCondition(scope, Settings.errorCondition)))
+    )
+    if (!created.ok) {
+      yield* Effect.logInfo("The token cannot manage log monitoring settings; skipped.")
+      if (tenant.platformToken) setCondition(scope, Settings.forbiddenCondition)
+      else removeCondition(scope, conditionTypes.settings)
+      return
+    }
+    setCondition(scope, Settings.existsCondition)
+    if (created.objectId !== undefined) {
+      yield* Effect.logInfo("Created the log monitoring settings object.").pipe(
+        Effect.annotateLogs({ objectId: created.objectId })
+      )
+    }
+  })
+
+/**
+ * The phase.
+ * @category phases
+ * @since 0.1.0
+ */
+export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
+  name: "logmonitoring",
+  run: (scope) =>
+    Effect.gen(function* () {
+      const enabled = scope.features.logMonitoring
+      if (!enabled || scope.features.hostAgent) yield* removeStandalone(scope)
+      if (!enabled) {
+        removeCondition(scope, conditionTypes.settings)
+        return Controller.done
+      }
+      if (scope.tenant === undefined) return Controller.done
+      // Postponed or failed connection info: wait (the connection-info phase asked for an early look or failed).
+      if (scope.oneAgentConnectionInfoPostponed || scope.oneAgentConnectionInfo === undefined) return Controller.done
+      if (!scope.features.hostAgent) yield* reconcileStandalone(scope)
+      yield* reconcileSettings(scope)
+      return Controller.done
+    })
+}
