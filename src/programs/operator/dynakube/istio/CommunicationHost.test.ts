@@ -108,7 +108,7 @@ describe("CommunicationHost.parseList", () => {
       fc.property(fc.array(endpoint, { maxLength: 8 }), fc.constantFrom(";", ","), (endpoints, sep) => {
         const once = Result.getOrThrow(CommunicationHost.parseList(endpoints.join(sep)))
         const shuffled = Result.getOrThrow(
-          CommunicationHost.parseList([...endpoints, ...endpoints].reverse().join(";"))
+          CommunicationHost.parseList([...endpoints, ...endpoints].toReversed().join(";"))
         )
         assert.deepStrictEqual(shuffled, once)
         const keys = once.map(CommunicationHost.toString)
