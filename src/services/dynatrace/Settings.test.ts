@@ -18,6 +18,15 @@ describe("Settings", () => {
     assert.strictEqual(Settings.kubernetesClusterQuery("uid-1").filter, "value.clusterId='uid-1'")
   })
 
+  it("writes the app-transition object scoped to the cluster ME", () => {
+    assert.deepStrictEqual(Settings.appTransitionObject("KUBERNETES_CLUSTER-1"), {
+      schemaId: "builtin:app-transition.kubernetes",
+      schemaVersion: "1.0.1",
+      scope: "KUBERNETES_CLUSTER-1",
+      value: { kubernetesAppOptions: { enableKubernetesApp: true } }
+    })
+  })
+
   it("reads enrichment rules of both schemas, keeping order and dropping unusable old-style rules", () => {
     const current = {
       items: [

@@ -9,6 +9,8 @@
  * - Create: `POST /v2/settings/objects?validateOnly=false` with `[{"schemaId","schemaVersion","scope","value"}]` →
  *   exactly one `[{objectId}]` is expected (scope `settings.write`).
  * - Delete: `DELETE /v2/settings/objects/{objectId}`.
+ * - App transition (feature flag `k8s-app-enabled`): `builtin:app-transition.kubernetes` 1.0.1, scope = MEID,
+ *   `{"kubernetesAppOptions":{"enableKubernetesApp":true}}`.
  * - Effective values (metadata-enrichment rules): `GET /v2/settings/effectiveValues?schemaIds=<schema>`
  *   `&scope=<MEID or environment>&validateOnly=true`.
  *
@@ -28,6 +30,9 @@ export const KubernetesClusterSchemaId = "builtin:cloud.kubernetes"
 export const KubernetesClusterSchemaVersion = "3.0.0"
 /** Older tenants only know this version (tried after a 404), with `cloudApplicationPipelineEnabled`. */
 export const KubernetesClusterSchemaVersionFallback = "1.0.27"
+/** The (deprecated) Kubernetes app transition setting, scoped to the cluster's MEID (feature flag `k8s-app-enabled`). */
+export const AppTransitionSchemaId = "builtin:app-transition.kubernetes"
+export const AppTransitionSchemaVersion = "1.0.1"
 export const MetadataEnrichmentSchemaId = "builtin:kubernetes.generic.metadata.enrichment"
 export const IngestEnrichmentSchemaId = "builtin:ingest.enrichment.config"
 
@@ -103,6 +108,14 @@ export const kubernetesClusterObject = (
           cloudApplicationPipelineEnabled: true
         }
       : { label, clusterId: kubeSystemUUID, clusterIdEnabled: true, enabled: true }
+})
+
+/** The `builtin:app-transition.kubernetes` object that switches the Kubernetes app on for a cluster ME. */
+export const appTransitionObject = (kubernetesClusterMEID: string): SettingsObjectCreate => ({
+  schemaId: AppTransitionSchemaId,
+  schemaVersion: AppTransitionSchemaVersion,
+  scope: kubernetesClusterMEID,
+  value: { kubernetesAppOptions: { enableKubernetesApp: true } }
 })
 
 /** One metadata-enrichment rule (order matters: the first matching rule wins). */
