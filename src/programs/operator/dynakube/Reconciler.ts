@@ -34,6 +34,7 @@ import * as Controller from "../runtime/Controller.ts"
 import * as ObjectSync from "../runtime/ObjectSync.ts"
 import { TenantClients } from "../TenantClients.ts"
 import * as Injection from "./injection/Injection.ts"
+import * as Istio from "./istio/Istio.ts"
 import * as Replicas from "./injection/Replicas.ts"
 import * as Components from "./Components.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
@@ -64,6 +65,7 @@ const decodeOption = Schema.decodeUnknownOption(DynaKube)
 
 /** The phases in the original's order. */
 export const phases: ReadonlyArray<Phase<Services>> = [
+  Istio.operatorPhase,
   Tokens.phase,
   KubeSystem.phase,
   DeploymentMetadata.phase,
@@ -72,7 +74,9 @@ export const phases: ReadonlyArray<Phase<Services>> = [
   ConnectionInfo.oneAgentPhase,
   VersionResolution.phase,
   PullSecret.phase,
+  Istio.activeGatePhase,
   Components.activeGate,
+  Istio.oneAgentPhase,
   Components.makeInjection((raw) => decodeOption(raw)),
   Components.oneAgent
 ]
