@@ -43,6 +43,7 @@ import * as DeploymentPhase from "./DeploymentPhase.ts"
 import * as FeatureFlags from "./FeatureFlags.ts"
 import * as Features from "./Features.ts"
 import * as KubeSystem from "./KubeSystem.ts"
+import * as MonitoredEntity from "./MonitoredEntity.ts"
 import * as Names from "./Names.ts"
 import type { OperatorContext } from "./oneagent/WorkloadParts.ts"
 import * as Proxy from "./Proxy.ts"
@@ -74,6 +75,7 @@ export const phases: ReadonlyArray<Phase<Services>> = [
   ConnectionInfo.oneAgentPhase,
   VersionResolution.phase,
   PullSecret.phase,
+  MonitoredEntity.phase,
   Istio.activeGatePhase,
   Components.activeGate,
   Istio.oneAgentPhase,
