@@ -39,7 +39,8 @@ export const chartCrdTemplate = (yaml: string, crdName: string): string => {
 
 /** Every CRD template by file name. */
 export const chartCrdTemplates = (): ReadonlyArray<{ readonly file: string; readonly text: string }> =>
-  crdFiles({ namespace: namespacePlaceholder }).map(({ name, crd }) => ({
+  // The chart's labels include app.kubernetes.io/version (.Chart.AppVersion), so the generator adds none.
+  crdFiles({ namespace: namespacePlaceholder, versionLabel: false }).map(({ name, crd }) => ({
     file: name,
     text: chartCrdTemplate(toYaml(crd), String((crd["metadata"] as { name: string }).name))
   }))

@@ -2,7 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parseAllDocuments } from "yaml"
-import { allCrdsYaml, type Crd, crdFiles, dynaKubeCrd, edgeConnectCrd, toYaml } from "./Crds.ts"
+import { version as operatorVersion } from "../programs/cli/Version.ts"
+import { allCrdsYaml, type Crd, crdFiles, dtPrometheusCrd, dynaKubeCrd, edgeConnectCrd, toYaml } from "./Crds.ts"
 import { type JsonSchemaProps, structuralViolations } from "./StructuralSchema.ts"
 
 interface Version {
@@ -39,13 +40,13 @@ describe("generated CRDs", () => {
   })
 
   it("are structural: every level typed, no references, unions or open objects with fields", () => {
-    for (const crd of [dynaKubeCrd(), edgeConnectCrd()]) {
+    for (const crd of [dynaKubeCrd(), edgeConnectCrd(), dtPrometheusCrd()]) {
       for (const v of spec(crd).versions) expect(structuralViolations(v.schema.openAPIV3Schema)).toEqual([])
     }
   })
 
   it("document every field for kubectl explain", () => {
-    for (const crd of [dynaKubeCrd(), edgeConnectCrd()]) {
+    for (const crd of [dynaKubeCrd(), edgeConnectCrd(), dtPrometheusCrd()]) {
       for (const v of spec(crd).versions) {
         const undocumented = properties(v.schema.openAPIV3Schema)
           .filter(([path, s]) => path !== ".metadata" && s["description"] === undefined)
@@ -94,6 +95,67 @@ describe("generated CRDs", () => {
       ".status.phase",
       ".metadata.creationTimestamp"
     ])
+  })
+
+  it("name DTPrometheus as the original does: v1alpha1 only, stored, without conversion", () => {
+    const crd = dtPrometheusCrd()
+    expect((crd["metadata"] as Record<string, string>)["name"]).toBe("dtprometheuses.dynatrace.com")
+    expect(spec(crd).names).toEqual({
+      kind: "DTPrometheus",
+      listKind: "DTPrometheusList",
+      plural: "dtprometheuses",
+      singular: "dtprometheus",
+      shortNames: ["dtp", "dtps"],
+      categories: ["dynatrace"]
+    })
+    expect(spec(crd).versions.map((v) => [v.name, v.served, v.storage])).toEqual([["v1alpha1", true, true]])
+    expect(spec(crd).conversion).toBeUndefined()
+    expect(spec(dtPrometheusCrd({ conversion: "Webhook", namespace: "ops" })).conversion).toBeUndefined()
+    const v1 = version(crd, "v1alpha1")
+    expect(v1.subresources).toEqual({ status: {} })
+    expect(v1.additionalPrinterColumns.map((c) => [c["name"], c["jsonPath"]])).toEqual([
+      ["DynaKube", ".spec.dynaKubeName"],
+      ["Status", ".status.phase"],
+      ["Age", ".metadata.creationTimestamp"]
+    ])
+    const schema = v1.schema.openAPIV3Schema
+    expect(schema["required"]).toEqual(["spec"])
+    expect(at(schema, "spec")["required"]).toEqual(["dynaKubeName"])
+    expect(at(schema, "spec.dynaKubeName")).toMatchObject({ type: "string", minLength: 1 })
+    expect(at(schema, "spec.dynatracePreset")).toEqual({ type: "object", description: expect.any(String) })
+    expect(at(schema, "spec.targetAllocator")["default"]).toEqual({})
+    expect(at(schema, "spec.scraper")["default"]).toEqual({})
+    expect(at(schema, "spec.gateway")).not.toHaveProperty("default")
+    expect(at(schema, "spec.targetAllocator.scrapeInterval")).toMatchObject({
+      type: "string",
+      format: "duration",
+      default: "60s"
+    })
+    expect(at(schema, "spec.scraper.targetsPollInterval")).toMatchObject({ format: "duration", default: "60s" })
+    expect(at(schema, "spec.targetAllocator.scrapeCRSelector")["default"]).toEqual({
+      matchLabels: { "prometheus.dynatrace.com": "true" }
+    })
+    expect(at(schema, "spec.gateway.imagePullPolicy")["enum"]).toEqual(["IfNotPresent", "Always", "Never"])
+    expect(at(schema, "spec.gateway.updateStrategy.rollingUpdate.partition")["format"]).toBe("int32")
+    expect(at(schema, "spec.scraper.updateStrategy.rollingUpdate.maxSurge")["x-kubernetes-int-or-string"]).toBe(true)
+    expect(at(schema, "spec.gateway.affinity")["x-kubernetes-preserve-unknown-fields"]).toBe(true)
+    expect(at(schema, "status.conditions")["x-kubernetes-list-map-keys"]).toEqual(["type"])
+  })
+
+  it("carry the operator's version as app.kubernetes.io/version, unless turned off (the chart adds its own)", () => {
+    for (const { crd } of crdFiles()) {
+      expect((crd["metadata"] as { labels: Record<string, string> }).labels).toEqual({
+        "app.kubernetes.io/version": operatorVersion
+      })
+    }
+    for (const { crd } of crdFiles({ versionLabel: false })) expect(crd["metadata"]).not.toHaveProperty("labels")
+    // The label survives the YAML round trip as a string, as the operator reads it.
+    const docs = parseAllDocuments(allCrdsYaml()).map((d) => d.toJS() as Crd)
+    for (const doc of docs) {
+      expect((doc["metadata"] as { labels: Record<string, unknown> }).labels["app.kubernetes.io/version"]).toBe(
+        operatorVersion
+      )
+    }
   })
 
   it("point conversion at the webhook service, in the namespace given", () => {
@@ -170,7 +232,8 @@ describe("generated CRDs", () => {
     const docs = parseAllDocuments(text).map((d) => d.toJS() as Crd)
     expect(docs.map((d) => (d["metadata"] as Record<string, string>)["name"])).toEqual([
       "dynakubes.dynatrace.com",
-      "edgeconnects.dynatrace.com"
+      "edgeconnects.dynatrace.com",
+      "dtprometheuses.dynatrace.com"
     ])
     expect(docs[0]).toEqual(dynaKubeCrd({ namespace: "ops" }))
   })

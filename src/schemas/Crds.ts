@@ -1,7 +1,11 @@
 /**
- * The CustomResourceDefinitions of DynaKube and EdgeConnect, generated from the Effect Schemas of every served
- * version. `npm run generate` writes them to `manifests/crds/`, `dynatrace-operator generate-crds` prints them,
- * and a unit test fails when the files on disk differ from what this module produces.
+ * The CustomResourceDefinitions of DynaKube, EdgeConnect and DTPrometheus, generated from the Effect Schemas of
+ * every served version. `npm run generate` writes them to `manifests/crds/`, `dynatrace-operator generate-crds`
+ * prints them, and a unit test fails when the files on disk differ from what this module produces.
+ *
+ * Every CRD carries the label `app.kubernetes.io/version` with the operator's version, as the original's
+ * released CRDs do: the operator compares it with its own version and warns (`CRDVersionMismatch`) when the
+ * CRDs in the cluster belong to another release.
  *
  * Each version's `openAPIV3Schema` is `Schema.toJsonSchemaDocument` of that version's resource schema, made
  * structural by `StructuralSchema.toStructural`; field descriptions come from the schema annotations so that
@@ -11,6 +15,8 @@
  */
 import { Schema } from "effect"
 import { stringify } from "yaml"
+import { version as operatorVersion } from "../programs/cli/Version.ts"
+import * as DTPrometheusV1alpha1 from "./DTPrometheusV1alpha1.ts"
 import * as DynaKubeV1beta5 from "./DynaKubeV1beta5.ts"
 import * as DynaKubeV1beta6 from "./DynaKubeV1beta6.ts"
 import * as EdgeConnectV1alpha1 from "./EdgeConnectV1alpha1.ts"
@@ -36,8 +42,13 @@ export type ConversionStrategy = "Webhook" | "None"
 export interface CrdOptions {
   /** Namespace of the `dynatrace-webhook` Service that serves `/convert`. Default `dynatrace`. */
   readonly namespace?: string
-  /** Default `Webhook`. */
+  /** Default `Webhook`. Only CRDs with more than one version convert; DTPrometheus has none. */
   readonly conversion?: ConversionStrategy
+  /**
+   * Whether `metadata.labels` carries `app.kubernetes.io/version` (the operator's version). Default `true`; the
+   * Helm chart turns it off because its templates add the chart's own labels, that one included.
+   */
+  readonly versionLabel?: boolean
 }
 
 /** @category constants @since 0.1.0 */
@@ -46,6 +57,8 @@ export const DefaultNamespace = "dynatrace"
 export const WebhookServiceName = "dynatrace-webhook"
 /** @category constants @since 0.1.0 */
 export const ConversionPath = "/convert"
+/** @category constants @since 0.1.0 */
+export const VersionLabel = "app.kubernetes.io/version"
 
 /** A CustomResourceDefinition as plain JSON. */
 export type Crd = Readonly<Record<string, unknown>>
@@ -133,6 +146,19 @@ const edgeConnect: KindDefinition = {
   ]
 }
 
+const dtPrometheus: KindDefinition = {
+  kind: DTPrometheusV1alpha1.kind,
+  plural: "dtprometheuses",
+  singular: "dtprometheus",
+  shortNames: ["dtp", "dtps"],
+  printerColumns: [
+    { name: "DynaKube", type: "string", jsonPath: ".spec.dynaKubeName" },
+    { name: "Status", type: "string", jsonPath: ".status.phase" },
+    ageColumn
+  ],
+  versions: [{ name: DTPrometheusV1alpha1.version, schema: DTPrometheusV1alpha1.DTPrometheus, storage: true }]
+}
+
 const conversionStanza = (options: CrdOptions) =>
   (options.conversion ?? "Webhook") === "None"
     ? { strategy: "None" }
@@ -153,7 +179,10 @@ const conversionStanza = (options: CrdOptions) =>
 const makeCrd = (definition: KindDefinition, options: CrdOptions): Crd => ({
   apiVersion: "apiextensions.k8s.io/v1",
   kind: "CustomResourceDefinition",
-  metadata: { name: `${definition.plural}.${Group}` },
+  metadata: {
+    name: `${definition.plural}.${Group}`,
+    ...((options.versionLabel ?? true) ? { labels: { [VersionLabel]: operatorVersion } } : {})
+  },
   spec: {
     group: Group,
     names: {
@@ -165,7 +194,8 @@ const makeCrd = (definition: KindDefinition, options: CrdOptions): Crd => ({
       categories: ["dynatrace"]
     },
     scope: "Namespaced",
-    conversion: conversionStanza(options),
+    // A single version needs no conversion (the apiserver's default, `None`, as in the original).
+    ...(definition.versions.length > 1 ? { conversion: conversionStanza(options) } : {}),
     versions: definition.versions.map((version) => ({
       name: version.name,
       served: true,
@@ -197,6 +227,14 @@ export const dynaKubeCrd = (options: CrdOptions = {}): Crd => makeCrd(dynaKube, 
 export const edgeConnectCrd = (options: CrdOptions = {}): Crd => makeCrd(edgeConnect, options)
 
 /**
+ * The DTPrometheus CRD (`dtprometheuses.dynatrace.com`): v1alpha1 only, no conversion.
+ *
+ * @category generating
+ * @since 0.1.0
+ */
+export const dtPrometheusCrd = (options: CrdOptions = {}): Crd => makeCrd(dtPrometheus, options)
+
+/**
  * The generated files, by name under `manifests/crds/`.
  *
  * @category generating
@@ -204,7 +242,8 @@ export const edgeConnectCrd = (options: CrdOptions = {}): Crd => makeCrd(edgeCon
  */
 export const crdFiles = (options: CrdOptions = {}): ReadonlyArray<{ readonly name: string; readonly crd: Crd }> => [
   { name: `${Group}_dynakubes.yaml`, crd: dynaKubeCrd(options) },
-  { name: `${Group}_edgeconnects.yaml`, crd: edgeConnectCrd(options) }
+  { name: `${Group}_edgeconnects.yaml`, crd: edgeConnectCrd(options) },
+  { name: `${Group}_dtprometheuses.yaml`, crd: dtPrometheusCrd(options) }
 ]
 
 /** @category generating @since 0.1.0 */
