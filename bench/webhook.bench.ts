@@ -4,6 +4,7 @@
  * resources, env, volumes; ~4 KiB) to `/inject` of a DynaKube with cloudNativeFullStack and metadata enrichment.
  *
  *   node bench/webhook.bench.ts [--server node|effect] [--duration 10] [--connections 16] [--rate 1000]
+ *        [--node-options "--max-semi-space-size=2"]
  *
  * The server runs in a child process pinned to one CPU (`taskset -c 0` when available) so "reviews/s" is the
  * throughput of one core; autocannon runs in this process (on the other CPU when there is one). Phases:
@@ -18,131 +19,29 @@
  *
  * Goals: ≥ 3,000 reviews/s on one core, p99 < 10 ms at 1,000 reviews/s, < 150 MB.
  */
-import { NodeHttpServer } from "@effect/platform-node"
 import autocannon from "autocannon"
 import * as esbuild from "esbuild"
-import { Context, Effect, Layer } from "effect"
-import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Effect } from "effect"
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as https from "node:https"
 import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
-import * as Logging from "../src/services/Logging.ts"
-import { Readiness } from "../src/services/Probes.ts"
-import * as H from "../src/programs/webhook/pod/MutatorHarness.ts"
-import * as Routes from "../src/programs/webhook/Routes.ts"
 import * as TestCertificates from "../src/programs/webhook/TestCertificates.ts"
 import * as T from "../src/programs/webhook/TestObjects.ts"
-import type { CertPaths } from "../src/programs/webhook/ServingCertificate.ts"
-import * as WebhookServer from "../src/programs/webhook/WebhookServer.ts"
 
 const { values } = parseArgs({
   options: {
-    serve: { type: "string" },
     server: { type: "string", default: "node" },
     duration: { type: "string", default: "10" },
     connections: { type: "string", default: "16" },
     rate: { type: "string", default: "1000" },
     "from-source": { type: "boolean", default: false },
-    "certs-dir": { type: "string" }
+    // The webhook Deployment's NODE_OPTIONS (the chart's default): a small young generation bounds RSS under load.
+    "node-options": { type: "string", default: "--max-semi-space-size=2" }
   }
 })
-
-// ---------------------------------------------------------------------------------------------------------------
-// the workload
-
-const dynakube = T.dynakube(
-  T.cloudNative(),
-  T.enrichment(),
-  T.withStatus({ metadataEnrichment: { rules: [{ type: "LABEL", source: "team", target: "dt.owner" }] } })
-)
-const fixtures = H.standardFixtures(dynakube, {
-  namespaces: [T.namespace("apps", { "dynakube.internal.dynatrace.com/instance": "dk", team: "payments" })]
-})
-
-// ---------------------------------------------------------------------------------------------------------------
-// the server process
-
-/** The production logger: JSON lines at `LOG_LEVEL` (default Info). */
-const logging = Logging.layer
-
-const nodeServer = (certificate: CertPaths) =>
-  Effect.gen(function* () {
-    const context = yield* Layer.build(
-      WebhookServer.layer({ host: "127.0.0.1", port: 0, certificate, routes: Routes.routes }).pipe(
-        Layer.provide(H.routesLayer(fixtures)),
-        Layer.provide(Readiness.layer),
-        Layer.provide(logging)
-      )
-    )
-    return Context.get(context, WebhookServer.WebhookServer).port
-  })
-
-const effectServer = (certificate: CertPaths) =>
-  Effect.gen(function* () {
-    const route = HttpRouter.add(
-      "POST",
-      "/inject",
-      Effect.gen(function* () {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        const body = yield* request.json
-        const reply = yield* Routes.inject.handle(body)
-        return HttpServerResponse.jsonUnsafe(reply.body, { status: reply.status })
-      }).pipe(
-        Effect.catch(() => Effect.succeed(HttpServerResponse.jsonUnsafe({ error: "bad request" }, { status: 400 })))
-      )
-    )
-    const server = NodeHttpServer.layer(
-      () =>
-        https.createServer({
-          cert: fs.readFileSync(path.join(certificate.dir, certificate.cert)),
-          key: fs.readFileSync(path.join(certificate.dir, certificate.key)),
-          minVersion: "TLSv1.3"
-        }),
-      {
-        host: "127.0.0.1",
-        port: 0
-      }
-    )
-    const context = yield* Layer.build(
-      HttpRouter.serve(route, { disableLogger: true, disableListenLog: true }).pipe(
-        Layer.provide(H.routesLayer(fixtures)),
-        Layer.provideMerge(server),
-        Layer.provide(logging)
-      )
-    )
-    const address = Context.get(context, HttpServer.HttpServer).address
-    return address._tag === "UnixPathAddress" ? 0 : address.port
-  })
-
-const serve = (kind: string, certsDir: string) =>
-  Effect.gen(function* () {
-    const certificate: CertPaths = { dir: certsDir, cert: "tls.crt", key: "tls.key" }
-    const port = kind === "effect" ? yield* effectServer(certificate) : yield* nodeServer(certificate)
-    process.send?.({ ready: true, port })
-    process.on("message", (message) => {
-      if (message === "exit") process.exit(0)
-      if (message === "stats") {
-        const usage = process.memoryUsage()
-        const cpu = process.cpuUsage()
-        process.send?.({
-          rss: usage.rss,
-          heapUsed: usage.heapUsed,
-          maxRss: process.resourceUsage().maxRSS * 1024,
-          cpuMicros: cpu.user + cpu.system
-        })
-      }
-    })
-    return yield* Effect.never
-  })
-
-if (values.serve !== undefined) {
-  Effect.runFork(Effect.scoped(serve(values.serve, values["certs-dir"] ?? "")))
-} else {
-  void main()
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // the load generator
@@ -153,24 +52,26 @@ interface Ready {
 }
 
 /**
- * The server as the image runs it: bundled with esbuild like `npm run build` (tree-shaken, minified), so memory and
- * start-up are the production figures; `--from-source` runs the TypeScript sources instead.
+ * The server (`bench/webhook.server.ts`) as the image runs it: bundled with esbuild as `npm run build` does
+ * (`scripts/bundle.ts`: tree-shaken, minified, code split so lazily imported code stays out until used), so memory
+ * and start-up are the production figures; `--from-source` runs the TypeScript sources instead.
  */
 async function serverScript(): Promise<string> {
-  const self = new URL(import.meta.url).pathname
-  if (values["from-source"]) return self
-  const root = path.resolve(path.dirname(self), "..")
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
+  if (values["from-source"]) return path.join(root, "bench/webhook.server.ts")
   const outdir = path.join(root, ".cache/bench/webhook")
+  fs.rmSync(outdir, { recursive: true, force: true })
   await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { server: "bench/webhook.bench.ts" },
+    entryPoints: { server: "bench/webhook.server.ts" },
     bundle: true,
+    splitting: true,
     format: "esm",
     platform: "node",
     target: "node24",
     outdir,
     minify: true,
-    external: ["koffi", "autocannon", "esbuild"],
+    external: ["koffi"],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: "warning"
   })
@@ -183,15 +84,16 @@ async function startServer(kind: string): Promise<{ child: ChildProcess; ready: 
   // The certificate is issued here, so the server process loads no certificate code (as in production).
   const certs = await Effect.runPromise(TestCertificates.issue())
   const certificate = TestCertificates.writeTemporary(certs)
-  const args = [await serverScript(), "--serve", kind, "--certs-dir", certificate.dir]
+  const args = [await serverScript(), "--server", kind, "--certs-dir", certificate.dir]
   // Server logs (one line per admission at the default level Info) go to /dev/null, as to a log collector.
   const stdio: Array<"ignore" | "inherit" | "ipc"> = ["ignore", "ignore", "inherit", "ipc"]
+  const env = { ...process.env, NODE_OPTIONS: values["node-options"] }
   const child = pin
-    ? spawn("taskset", ["-c", "0", process.execPath, ...args], { stdio })
-    : spawn(process.execPath, args, { stdio })
+    ? spawn("taskset", ["-c", "0", process.execPath, ...args], { stdio, env })
+    : spawn(process.execPath, args, { stdio, env })
   if (pin) spawnSync("taskset", ["-pc", "1", String(process.pid)], { stdio: "ignore" })
   console.log(
-    `server: ${kind}, ${values["from-source"] ? "from sources" : "bundled"} (${pin ? "pinned to CPU 0, load generator on CPU 1" : "not pinned: taskset unavailable or one CPU"}); load average ${os
+    `server: ${kind}, ${values["from-source"] ? "from sources" : "bundled"}, NODE_OPTIONS="${values["node-options"]}" (${pin ? "pinned to CPU 0, load generator on CPU 1" : "not pinned: taskset unavailable or one CPU"}); load average ${os
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(" ")} on ${cpus} CPUs`
@@ -312,3 +214,5 @@ async function main(): Promise<void> {
     child.kill("SIGTERM")
   }
 }
+
+void main()
