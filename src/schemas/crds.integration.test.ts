@@ -3,6 +3,7 @@
  * setup), driven with kubectl: they install and become Established, the samples in manifests/samples are
  * accepted, invalid objects are rejected by the apiserver's own schema validation, unknown fields are pruned
  * where the schema is closed and kept where it is free-form, and `kubectl explain` shows the field docs.
+ * DTPrometheus (single version) gets its defaults, required fields and duration format checked the same way.
  *
  * The conversion webhook does not run here, so the CRDs are installed with `conversion.strategy: None` (the
  * apiserver then only rewrites apiVersion between versions). Conversion itself is covered by the pure property
@@ -13,6 +14,7 @@ import { spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parse, stringify } from "yaml"
+import { version as operatorVersion } from "../programs/cli/Version.ts"
 import { allCrdsYaml } from "./Crds.ts"
 
 const repoRoot = join(import.meta.dirname, "../..")
@@ -92,7 +94,8 @@ describe("generated CRDs on a real apiserver", () => {
       "--for=condition=Established",
       "--timeout=60s",
       "crd/dynakubes.dynatrace.com",
-      "crd/edgeconnects.dynatrace.com"
+      "crd/edgeconnects.dynatrace.com",
+      "crd/dtprometheuses.dynatrace.com"
     ])
     const crd = JSON.parse(ok(["get", "crd", "dynakubes.dynatrace.com", "-o", "json"]))
     const conditions = Object.fromEntries(crd.status.conditions.map((c: any) => [c.type, c.status]))
@@ -239,5 +242,77 @@ describe("generated CRDs on a real apiserver", () => {
     const v5 = ok(["explain", "dynakube.spec.oneAgent.classicFullStack", "--api-version=dynatrace.com/v1beta5"])
     expect(v5).toContain("autoUpdate")
     expect(ok(["explain", "edgeconnect.spec.oauth"])).toContain("Token endpoint of Dynatrace SSO")
+  })
+})
+
+const dtPrometheus = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: "dynatrace.com/v1alpha1",
+  kind: "DTPrometheus",
+  metadata: { name, namespace },
+  spec
+})
+
+describe("the DTPrometheus CRD on a real apiserver", () => {
+  it("is Established with the original's names and carries the operator's version label", () => {
+    ok(["wait", "--for=condition=Established", "--timeout=60s", "crd/dtprometheuses.dynatrace.com"])
+    const crd = JSON.parse(ok(["get", "crd", "dtprometheuses.dynatrace.com", "-o", "json"]))
+    expect(crd.status.acceptedNames).toMatchObject({ kind: "DTPrometheus", shortNames: ["dtp", "dtps"] })
+    expect(crd.spec.conversion).toEqual({ strategy: "None" })
+    expect(crd.metadata.labels["app.kubernetes.io/version"]).toBe(operatorVersion)
+  })
+
+  it("applies the defaults: Target Allocator and scraper sections, intervals, the scrape CR selector", async () => {
+    const run = await eventually(() => {
+      const attempt = create(dtPrometheus("defaults", { dynaKubeName: "dynakube", gateway: { replicas: 2 } }))
+      if (attempt.status !== 0 && /no matches for kind|the server could not find/.test(attempt.stderr)) {
+        throw new Error(attempt.stderr)
+      }
+      return attempt
+    })
+    expect(run.status, run.stderr).toBe(0)
+    const stored = JSON.parse(run.stdout)
+    expect(stored.spec.targetAllocator).toEqual({
+      scrapeInterval: "60s",
+      scrapeCRSelector: { matchLabels: { "prometheus.dynatrace.com": "true" } }
+    })
+    expect(stored.spec.scraper).toEqual({ targetsPollInterval: "60s" })
+    expect(stored.spec.gateway).toEqual({ replicas: 2 })
+    expect(stored.spec).not.toHaveProperty("dynatracePreset")
+    // An explicit empty selector (match everything) is kept, not replaced by the default.
+    const all = create(
+      dtPrometheus("all-crs", {
+        dynaKubeName: "dynakube",
+        targetAllocator: { scrapeCRSelector: {} },
+        dynatracePreset: {}
+      })
+    )
+    expect(all.status, all.stderr).toBe(0)
+    expect(JSON.parse(all.stdout).spec.targetAllocator.scrapeCRSelector).toEqual({})
+    expect(JSON.parse(all.stdout).spec.dynatracePreset).toEqual({})
+  })
+
+  it("rejects a missing or empty dynaKubeName, a malformed duration and a wrong pull policy", () => {
+    const missing = create(dtPrometheus("missing", {}))
+    expect(missing.status).not.toBe(0)
+    expect(missing.stderr).toContain("spec.dynaKubeName: Required value")
+
+    const empty = create(dtPrometheus("empty", { dynaKubeName: "" }))
+    expect(empty.status).not.toBe(0)
+    expect(empty.stderr).toContain("spec.dynaKubeName")
+
+    const duration = create(dtPrometheus("duration", { dynaKubeName: "dk", scraper: { targetsPollInterval: "soon" } }))
+    expect(duration.status).not.toBe(0)
+    expect(duration.stderr).toContain("spec.scraper.targetsPollInterval")
+
+    const policy = create(dtPrometheus("policy", { dynaKubeName: "dk", gateway: { imagePullPolicy: "Sometimes" } }))
+    expect(policy.status).not.toBe(0)
+    expect(policy.stderr).toContain('Unsupported value: "Sometimes"')
+  })
+
+  it("serves the short name and the DynaKube printer column", () => {
+    const table = ok(["get", "dtp", "-n", namespace])
+    expect(table.split("\n")[0]).toMatch(/NAME\s+DYNAKUBE\s+STATUS\s+AGE/)
+    expect(table).toMatch(/defaults\s+dynakube/)
+    expect(ok(["get", "dynatrace", "-n", namespace, "-o", "name"])).toContain("dtprometheus.dynatrace.com/defaults")
   })
 })
