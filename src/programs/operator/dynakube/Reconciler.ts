@@ -43,6 +43,7 @@ import * as DeploymentPhase from "./DeploymentPhase.ts"
 import * as FeatureFlags from "./FeatureFlags.ts"
 import * as Features from "./Features.ts"
 import * as KubeSystem from "./KubeSystem.ts"
+import * as LogMonitoring from "./logmonitoring/LogMonitoring.ts"
 import * as MonitoredEntity from "./MonitoredEntity.ts"
 import * as Names from "./Names.ts"
 import type { OperatorContext } from "./oneagent/WorkloadParts.ts"
@@ -79,6 +80,7 @@ export const phases: ReadonlyArray<Phase<Services>> = [
   Istio.activeGatePhase,
   Components.activeGate,
   Istio.oneAgentPhase,
+  LogMonitoring.phase,
   Components.makeInjection((raw) => decodeOption(raw)),
   Components.oneAgent
 ]
