@@ -1,0 +1,225 @@
+/**
+ * The OpenTelemetry collector phase of a DynaKube reconcile (spec §2.2.11), in the original's order: Service,
+ * endpoint ConfigMap, configuration ConfigMap, StatefulSet. Objects come from the pure builders of this folder and
+ * are written through `ObjectSync` with cache reads, so an unchanged DynaKube costs no write; the phase makes no
+ * tenant call.
+ *
+ * Conditions, named as the original names them: `OTELCService`, `OtelpApiEndpointConfigMap`,
+ * `OTELCConfigurationConfigMap`, `OtelStatefulSet`. telemetryIngest without a data-ingest token sets `Tokens` to
+ * False (reason `DataIngestTokenMissing`) and leaves the StatefulSet alone.
+ *
+ * Switched off: the collector's Services (found by label), the configuration ConfigMap and the StatefulSet are
+ * deleted; the shared `dynatrace-otlp-api-endpoint` ConfigMap only when this DynaKube owns it (another DynaKube of
+ * the namespace may use it).
+ *
+ * @since 0.1.0
+ */
+import { Effect, Option, Redacted } from "effect"
+import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
+import { KubeClient } from "../../../../services/KubeClient.ts"
+import { type KubeObject, keyOf } from "../../../../services/kube/KubeObject.ts"
+import * as Resources from "../../../../services/kube/Resources.ts"
+import { EventRecorder } from "../../EventRecorder.ts"
+import { OperatorCaches } from "../../OperatorCaches.ts"
+import * as Controller from "../../runtime/Controller.ts"
+import * as ObjectSync from "../../runtime/ObjectSync.ts"
+import { readWorkloadFlags } from "../oneagent/WorkloadFlags.ts"
+import { LabelKeys } from "../oneagent/WorkloadParts.ts"
+import { ComponentError, type Phase, type ReconcileScope, removeCondition, setCondition } from "../ReconcileScope.ts"
+import { configKey } from "./CollectorConfig.ts"
+import * as OtelCollector from "./OtelCollector.ts"
+import * as OtelCollectorStatefulSet from "./OtelCollectorStatefulSet.ts"
+
+/** Condition types, as the original names them. @category constants @since 0.1.0 */
+export const conditionTypes = {
+  service: "OTELCService",
+  endpointConfigMap: "OtelpApiEndpointConfigMap",
+  configConfigMap: "OTELCConfigurationConfigMap",
+  statefulSet: "OtelStatefulSet",
+  tokens: "Tokens"
+} as const
+
+/** Message of the `Tokens` condition when telemetryIngest has no data-ingest token. @category constants @since 0.1.0 */
+export const dataIngestTokenMissingMessage = "data ingest token is missing, but it's required for telemetery ingest"
+
+const current = (scope: ReconcileScope): DynaKube => ({ ...scope.dk, status: scope.status })
+
+const fail = (message: string) => new ComponentError({ component: "otel-collector", message })
+
+/** The collector Services of this DynaKube other than `keep` (all of them when `keep` is undefined). */
+const removeServices = (scope: ReconcileScope, keep: string | undefined) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const kube = yield* KubeClient
+    const services = yield* caches.services.list({ namespace: scope.namespace })
+    for (const service of services) {
+      const labels = service.metadata?.labels ?? {}
+      const name = service.metadata?.name ?? ""
+      if (labels[LabelKeys.component] !== OtelCollector.otelCollectorComponent) continue
+      if (labels[LabelKeys.createdBy] !== scope.name || name === keep) continue
+      yield* kube
+        .delete(Resources.Service, name, { namespace: scope.namespace })
+        .pipe(Effect.catchReason("KubeApiError", "NotFound", () => Effect.void))
+      yield* Effect.logInfo("Removed an unused telemetry Service.").pipe(Effect.annotateLogs({ service: name }))
+    }
+  })
+
+/** The `data` hash of a Secret in the DynaKube's namespace; fails when it does not exist. */
+const secretHash = (scope: ReconcileScope, name: string, what: string) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const secret = yield* caches.secrets.get(keyOf(scope.namespace, name))
+    if (Option.isNone(secret)) return yield* fail(`${what} secret ${scope.namespace}:${name} not found`)
+    const data = (secret.value as KubeObject & { data?: Readonly<Record<string, string>> }).data ?? {}
+    return OtelCollectorStatefulSet.dataHash(data)
+  })
+
+const cleanupConfiguration = (scope: ReconcileScope) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const read = { read: caches.read }
+    const names = OtelCollector.otelcNames(scope.name)
+    yield* removeServices(scope, undefined)
+    const endpoint = yield* caches.configMaps.get(keyOf(scope.namespace, names.endpointConfigMap))
+    if (
+      Option.isSome(endpoint) &&
+      (endpoint.value.metadata?.ownerReferences ?? []).some((r) => r.uid === scope.owner.uid)
+    ) {
+      yield* ObjectSync.ensureAbsent(Resources.ConfigMap, scope.namespace, names.endpointConfigMap, read)
+    }
+    yield* ObjectSync.ensureAbsent(Resources.ConfigMap, scope.namespace, names.configConfigMap, read)
+    removeCondition(scope, conditionTypes.service)
+    removeCondition(scope, conditionTypes.endpointConfigMap)
+    removeCondition(scope, conditionTypes.configConfigMap)
+  })
+
+const reconcileConfiguration = (scope: ReconcileScope) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const read = { read: caches.read }
+    const dk = current(scope)
+    const input = { dynakube: dk, operator: scope.operator }
+    const serviceName = OtelCollector.serviceName(dk)
+    yield* removeServices(scope, serviceName)
+    yield* ObjectSync.ensure(Resources.Service, OtelCollector.buildService(input), read)
+    setCondition(scope, {
+      type: conditionTypes.service,
+      status: "True",
+      reason: "ServiceCreated",
+      message: `${serviceName} created`
+    })
+
+    const endpoint = OtelCollector.buildEndpointConfigMap(input)
+    if (!("kind" in endpoint)) return yield* fail(`could not generate the OTLP endpoint: ${endpoint.problem}`)
+    yield* ObjectSync.ensure(Resources.ConfigMap, endpoint, read)
+    setCondition(scope, {
+      type: conditionTypes.endpointConfigMap,
+      status: "True",
+      reason: "ConfigMapCreatedOrUpdated",
+      message: `${OtelCollector.endpointConfigMapName} created/updated`
+    })
+
+    const config = OtelCollector.buildConfigConfigMap({ ...input, flags: readWorkloadFlags(dk) })
+    yield* ObjectSync.ensure(Resources.ConfigMap, config, read)
+    setCondition(scope, {
+      type: conditionTypes.configConfigMap,
+      status: "True",
+      reason: "ConfigMapCreatedOrUpdated",
+      message: `${config.metadata.name} created/updated`
+    })
+    return config.data[configKey]
+  })
+
+const reconcileStatefulSet = (scope: ReconcileScope, configText: string | undefined) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const dk = current(scope)
+    const name = OtelCollector.otelcNames(scope.name).statefulSet
+    const telemetryIngest = OtelCollector.telemetryIngestEnabled(dk)
+    const tenant = scope.tenant
+    if (telemetryIngest && (tenant === undefined || !tenant.hasDataIngestToken)) {
+      setCondition(scope, {
+        type: conditionTypes.tokens,
+        status: "False",
+        reason: "DataIngestTokenMissing",
+        message: dataIngestTokenMissingMessage
+      })
+      yield* Effect.logWarning("The data-ingest token is missing; the OTel collector is not deployed.")
+      return
+    }
+    if ((dk.spec.templates?.otelCollector?.imageRef?.repository ?? "") === "") {
+      return yield* fail("spec.templates.otelCollector.imageRef.repository is required for the OTel collector")
+    }
+    const tlsRef = dk.spec.telemetryIngest?.tlsRefName ?? ""
+    const token = tenant?.tokens.dataIngestToken
+    const live = yield* caches.statefulSets.get(keyOf(scope.namespace, name))
+    const sts = OtelCollectorStatefulSet.buildOtelCollectorStatefulSet({
+      dynakube: dk,
+      operator: scope.operator,
+      flags: readWorkloadFlags(dk),
+      currentReplicas: Option.match(live, {
+        onNone: () => undefined,
+        onSome: (o) => (o as KubeObject & { spec?: { replicas?: number } }).spec?.replicas
+      }),
+      configText,
+      dataIngestTokenHash:
+        telemetryIngest && token !== undefined ? OtelCollectorStatefulSet.secureHash(Redacted.value(token)) : undefined,
+      telemetryIngestTlsHash:
+        telemetryIngest && tlsRef !== "" ? yield* secretHash(scope, tlsRef, "telemetryIngest TLS") : undefined
+    })
+    const written = yield* ObjectSync.ensure(Resources.StatefulSet, sts, {
+      read: caches.read,
+      recreate: OtelCollectorStatefulSet.recreateOtelCollectorStatefulSet
+    })
+    setCondition(scope, {
+      type: conditionTypes.statefulSet,
+      status: "True",
+      reason: "StatefulSetCreated",
+      message: `${name} created`
+    })
+    if (written.action !== "unchanged") {
+      const reason = written.action === "created" ? "StatefulSetCreated" : "StatefulSetUpdated"
+      yield* (yield* EventRecorder).event(
+        {
+          apiVersion: scope.owner.apiVersion,
+          kind: scope.owner.kind,
+          name: scope.name,
+          namespace: scope.namespace,
+          uid: scope.owner.uid
+        },
+        "Normal",
+        reason,
+        `StatefulSet ${name} ${written.action}.`
+      )
+    }
+  })
+
+/**
+ * The collector phase. The StatefulSet is deployed for telemetryIngest; the Prometheus-extensions collector needs the
+ * Extension Execution Controller, which this build does not deploy yet (see docs/operator.md).
+ * @category phases
+ * @since 0.1.0
+ */
+export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
+  name: "otel-collector",
+  run: (scope) =>
+    Effect.gen(function* () {
+      const caches = yield* OperatorCaches
+      const dk = current(scope)
+      const enabled = OtelCollector.telemetryIngestEnabled(dk) && scope.tenant !== undefined
+      if (!enabled) {
+        yield* cleanupConfiguration(scope)
+        yield* ObjectSync.ensureAbsent(
+          Resources.StatefulSet,
+          scope.namespace,
+          OtelCollector.otelcNames(scope.name).statefulSet,
+          { read: caches.read }
+        )
+        removeCondition(scope, conditionTypes.statefulSet)
+        return Controller.done
+      }
+      const configText = yield* reconcileConfiguration(scope)
+      yield* reconcileStatefulSet(scope, configText)
+      return Controller.done
+    })
+}
