@@ -129,6 +129,20 @@ export const needs: Readonly<Record<ServiceAccountName, ReadonlyArray<Need>>> = 
       why: "EdgeConnect Deployment (ObjectSync); webhook Deployment (certificate owner); own Deployment (node cache owner)"
     },
     {
+      group: "networking.istio.io",
+      resource: "serviceentries",
+      verbs: ["get", "list", "create", "patch", "delete"],
+      scope: "namespace",
+      why: "enableIstio: the DynaKube's ServiceEntries (list = is Istio installed + current objects; ObjectSync)"
+    },
+    {
+      group: "networking.istio.io",
+      resource: "virtualservices",
+      verbs: ["get", "list", "create", "patch", "delete"],
+      scope: "namespace",
+      why: "enableIstio: the DynaKube's VirtualServices (ObjectSync)"
+    },
+    {
       group: "",
       resource: "pods/log",
       verbs: ["get"],
