@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll, beforeEach } from "vitest"
 import { clientFor } from "../../../../e2e/tenant-simulator/ClientForSimulator.ts"
+import type { Fault } from "../../../../e2e/tenant-simulator/Faults.ts"
 import { startTenantSimulator, type TenantSimulator } from "../../../../e2e/tenant-simulator/TenantSimulator.ts"
 import type { DynaKube } from "../../../schemas/DynaKubeV1beta6.ts"
 import type { DynatraceApi } from "../../../services/DynatraceApi.ts"
@@ -383,8 +384,13 @@ describe("MonitoredEntity phase (tenant simulator)", () => {
   it.live("an entity that does not appear after registration: polled a few times, then the phase fails", () =>
     Effect.gen(function* () {
       const api = yield* clientFor(sim)
-      const empty = { kind: "body", status: 200, contentType: "application/json", body: '{"items":[],"totalCount":0}' }
-      sim.inject("settingsObjects", empty as const, 1 + MonitoredEntity.pollAttempts)
+      const empty: Fault = {
+        kind: "body",
+        status: 200,
+        contentType: "application/json",
+        body: '{"items":[],"totalCount":0}'
+      }
+      sim.inject("settingsObjects", empty, 1 + MonitoredEntity.pollAttempts)
       const scope = scopeFor(api, { spec: ag })
       const error = yield* Effect.flip(MonitoredEntity.phase.run(scope))
       assert.strictEqual(error._tag, "ComponentError")
