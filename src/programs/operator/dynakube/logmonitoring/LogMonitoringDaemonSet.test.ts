@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url"
 import {
   dynakube,
   expectGolden,
+  type Modifier,
   operator,
   withActiveGate,
   withFlag,
@@ -28,7 +29,7 @@ const image = "public.ecr.aws/dynatrace/dynatrace-logmodule:1.311.54.20250317-11
 const standalone = withSpec((s) => {
   s.logMonitoring = {}
 })
-const build = (...modifiers: Parameters<typeof dynakube>) =>
+const build = (...modifiers: ReadonlyArray<Modifier>) =>
   buildLogMonitoringDaemonSet({ dynakube: dynakube(standalone, ...modifiers), operator, image })
 const container = (ds: ReturnType<typeof build>, name: string): Container | undefined =>
   [...(ds.spec.template.spec.initContainers ?? []), ...ds.spec.template.spec.containers].find((c) => c.name === name)
