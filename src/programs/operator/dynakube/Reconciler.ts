@@ -42,6 +42,7 @@ import * as DeploymentMetadata from "./DeploymentMetadata.ts"
 import * as DeploymentPhase from "./DeploymentPhase.ts"
 import * as FeatureFlags from "./FeatureFlags.ts"
 import * as Features from "./Features.ts"
+import * as Kspm from "./kspm/Kspm.ts"
 import * as KubeSystem from "./KubeSystem.ts"
 import * as LogMonitoring from "./logmonitoring/LogMonitoring.ts"
 import * as MonitoredEntity from "./MonitoredEntity.ts"
@@ -78,8 +79,10 @@ export const phases: ReadonlyArray<Phase<Services>> = [
   PullSecret.phase,
   MonitoredEntity.phase,
   Istio.activeGatePhase,
+  Kspm.tokenPhase,
   Components.activeGate,
   Istio.oneAgentPhase,
+  Kspm.phase,
   LogMonitoring.phase,
   Components.makeInjection((raw) => decodeOption(raw)),
   Components.oneAgent
