@@ -209,11 +209,15 @@ appArmorProfile:
 {{- end -}}
 
 {{/*
-The V8 heap limit from the container's memory limit (resources map as argument): three quarters of it, so
-garbage collection gets strict before the cgroup limit kills the process. The original sets GOMEMLIMIT
-(90 %) for its Go binary; a Node process ignores that.
+NODE_OPTIONS from the container's memory limit (argument: a map with "limits", optionally "semiSpace" in MB):
+--max-old-space-size = three quarters of the limit, so garbage collection gets strict before the cgroup limit
+kills the process; --max-semi-space-size caps the young generation, which otherwise grows under load and stays
+resident (docs/operator.md, docs/webhook.md). The original sets GOMEMLIMIT (90 %) for its Go binary; a Node
+process ignores that.
 */}}
 {{- define "dynatrace-operator.heapLimitEnv" -}}
+{{- $flags := list -}}
+{{- with .semiSpace }}{{ $flags = append $flags (printf "--max-semi-space-size=%v" .) }}{{ end -}}
 {{- $limit := "" -}}
 {{- with .limits }}{{ with .memory }}{{ $limit = toString . }}{{ end }}{{ end -}}
 {{- if $limit -}}
@@ -225,9 +229,12 @@ garbage collection gets strict before the cgroup limit kills the process. The or
 {{- else if regexMatch "^[0-9]+$" $limit -}}{{- $mib = div (atoi $limit) 1048576 -}}
 {{- end -}}
 {{- if gt (int $mib) 0 -}}
-- name: NODE_OPTIONS
-  value: {{ printf "--max-old-space-size=%d" (div (mul $mib 3) 4) | quote }}
+{{- $flags = append $flags (printf "--max-old-space-size=%d" (div (mul $mib 3) 4)) -}}
 {{- end -}}
+{{- end -}}
+{{- if $flags -}}
+- name: NODE_OPTIONS
+  value: {{ join " " $flags | quote }}
 {{- end -}}
 {{- end -}}
 
