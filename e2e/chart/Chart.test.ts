@@ -92,6 +92,7 @@ describe("objects installed (spec §8.3)", () => {
     for (const [kind, name] of [
       ["CustomResourceDefinition", "dynakubes.dynatrace.com"],
       ["CustomResourceDefinition", "edgeconnects.dynatrace.com"],
+      ["CustomResourceDefinition", "dtprometheuses.dynatrace.com"],
       ["Deployment", "dynatrace-operator"],
       ["Deployment", "dynatrace-webhook"],
       ["Service", "dynatrace-webhook"],
@@ -177,8 +178,9 @@ describe("objects installed (spec §8.3)", () => {
       kubernetesMonitoring: true,
       kspm: true
     })
-    // 3/4 of the 128Mi limit for the V8 heap.
-    expect(envOf(container, "NODE_OPTIONS")).toBe("--max-old-space-size=96")
+    // docs/operator.md: 4 MB semi-spaces, old space 3/4 of the 256Mi limit.
+    expect(container.resources.limits.memory).toBe("256Mi")
+    expect(envOf(container, "NODE_OPTIONS")).toBe("--max-semi-space-size=4 --max-old-space-size=192")
     expect(container.securityContext).toMatchObject({
       runAsNonRoot: true,
       readOnlyRootFilesystem: true,
@@ -207,6 +209,12 @@ describe("objects installed (spec §8.3)", () => {
     expect(envOf(container, "WEBHOOK_PORT")).toBe("8443")
     expect(envOf(container, "HEALTH_PROBE_BIND_ADDRESS")).toBe(":10080")
     expect(envOf(container, "METRICS_BIND_ADDRESS")).toBe(":8383")
+    // docs/webhook.md: 2 MB semi-spaces, old space 3/4 of the 128Mi limit.
+    expect(container.resources).toEqual({
+      requests: { cpu: "300m", memory: "128Mi" },
+      limits: { cpu: "300m", memory: "128Mi" }
+    })
+    expect(envOf(container, "NODE_OPTIONS")).toBe("--max-semi-space-size=2 --max-old-space-size=96")
     expect(container.readinessProbe.httpGet.path).toBe("/readyz")
     expect(container.livenessProbe.httpGet.path).toBe("/livez")
     expect(container.volumeMounts).toEqual([{ name: "certs-dir", mountPath: "/tmp/k8s-webhook-server/serving-certs" }])
@@ -261,7 +269,16 @@ describe("objects installed (spec §8.3)", () => {
         name: "dynatrace-webhook",
         path: "/convert"
       })
-      expect(crd.metadata.labels["app.kubernetes.io/version"]).toBe(version)
+    }
+    // Single version: no conversion stanza, so no caBundle to keep either.
+    expect(
+      (find(all, "CustomResourceDefinition", "dtprometheuses.dynatrace.com") as any).spec.conversion
+    ).toBeUndefined()
+    for (const name of ["dynakubes.dynatrace.com", "edgeconnects.dynatrace.com", "dtprometheuses.dynatrace.com"]) {
+      // The operator's CRD version check reads this label; the chart sets it to the version it installs.
+      const labels = (find(all, "CustomResourceDefinition", name) as any).metadata.labels
+      expect(labels["app.kubernetes.io/version"], name).toBe(version)
+      expect(labels["app.kubernetes.io/component"], name).toBe("operator")
     }
   })
 
@@ -415,6 +432,29 @@ describe("objects installed (spec §8.3)", () => {
     expect(envOf(ds.containers[0], "KUBELET_DIR")).toBe("/var/data/kubelet")
     expect(ds.volumes.find((v: any) => v.name === "mountpoint-dir").hostPath.path).toBe("/var/data/kubelet/pods")
     expect(all.some((o) => o.metadata.name === "dynatrace-edgeconnect")).toBe(false)
+  })
+
+  it("NODE_OPTIONS follows the memory limits: old space 3/4 of the limit, semi-spaces fixed, no old-space cap without a limit", () => {
+    const nodeOptions = (args: ReadonlyArray<string>) => {
+      const all = render(helm, args)
+      const container = (name: string) => (find(all, "Deployment", name) as any).spec.template.spec.containers[0]
+      return [
+        envOf(container("dynatrace-operator"), "NODE_OPTIONS"),
+        envOf(container("dynatrace-webhook"), "NODE_OPTIONS")
+      ]
+    }
+    expect(nodeOptions(["--set", "operator.limits.memory=1Gi", "--set", "webhook.limits.memory=512M"])).toEqual([
+      "--max-semi-space-size=4 --max-old-space-size=768",
+      "--max-semi-space-size=2 --max-old-space-size=366"
+    ])
+    // The original chart's operator limit still works: the heap cap follows it down.
+    expect(nodeOptions(["--set", "operator.limits.memory=128Mi"])[0]).toBe(
+      "--max-semi-space-size=4 --max-old-space-size=96"
+    )
+    expect(nodeOptions(["--set", "operator.limits=null", "--set", "webhook.limits=null"])).toEqual([
+      "--max-semi-space-size=4",
+      "--max-semi-space-size=2"
+    ])
   })
 
   it("OLM: no certgen init container, install source operatorhub, SCC rules", () => {
