@@ -3,7 +3,8 @@
  * `Running` when all are; `Error` is set by the reconciler when a phase failed. Read from the informer caches.
  *
  * Checked in the original's order, first non-Running wins: the ActiveGate StatefulSet (missing, or
- * `replicas - readyReplicas > 0`), then the OneAgent DaemonSet (missing, or `currentNumberScheduled - numberReady > 0`).
+ * `replicas - readyReplicas > 0`), then the OneAgent DaemonSet (missing, or `currentNumberScheduled - numberReady > 0`),
+ * then the KSPM node-config collector DaemonSet (same rule).
  * Workloads this implementation does not deploy yet are not waited for.
  *
  * @since 0.1.0
@@ -13,6 +14,7 @@ import type { Phase as DynaKubePhase } from "../../../schemas/Shared.ts"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import { keyOf } from "../../../services/kube/KubeObject.ts"
 import { OperatorCaches } from "../OperatorCaches.ts"
+import * as KspmDaemonSet from "./kspm/KspmDaemonSet.ts"
 import * as Names from "./Names.ts"
 import type { ReconcileScope } from "./ReconcileScope.ts"
 
@@ -51,6 +53,10 @@ export const compute = (scope: ReconcileScope, deployed: Deployed) =>
     }
     if (scope.features.hostAgent && deployed.oneAgentDaemonSet) {
       const ds = yield* caches.daemonSets.get(keyOf(scope.namespace, n.oneAgentDaemonSet))
+      if (Option.isNone(ds) || !daemonSetReady(ds.value as WorkloadStatus)) return "Deploying" as DynaKubePhase
+    }
+    if (scope.features.kspm) {
+      const ds = yield* caches.daemonSets.get(keyOf(scope.namespace, KspmDaemonSet.daemonSetName(scope.name)))
       if (Option.isNone(ds) || !daemonSetReady(ds.value as WorkloadStatus)) return "Deploying" as DynaKubePhase
     }
     return "Running" as DynaKubePhase
