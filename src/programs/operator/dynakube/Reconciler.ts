@@ -47,6 +47,7 @@ import * as KubeSystem from "./KubeSystem.ts"
 import * as LogMonitoring from "./logmonitoring/LogMonitoring.ts"
 import * as MonitoredEntity from "./MonitoredEntity.ts"
 import * as Names from "./Names.ts"
+import * as OtelCollectorPhase from "./otelc/OtelCollectorPhase.ts"
 import type { OperatorContext } from "./oneagent/WorkloadParts.ts"
 import * as Proxy from "./Proxy.ts"
 import * as PullSecret from "./PullSecret.ts"
@@ -81,6 +82,7 @@ export const phases: ReadonlyArray<Phase<Services>> = [
   Istio.activeGatePhase,
   Kspm.tokenPhase,
   Components.activeGate,
+  OtelCollectorPhase.phase,
   Istio.oneAgentPhase,
   Kspm.phase,
   LogMonitoring.phase,
