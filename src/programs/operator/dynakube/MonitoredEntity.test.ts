@@ -401,6 +401,32 @@ describe("MonitoredEntity phase (tenant simulator)", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("k8s-app-enabled on a tenant without the app-transition schema (404): skipped, no error", () =>
+    Effect.gen(function* () {
+      const api = yield* clientFor(sim)
+      const meid = "KUBERNETES_CLUSTER-00000000000000BB"
+      // The look-up answers with the cluster, the app-transition count with 404 (schema unknown).
+      sim.inject(
+        "settingsObjects",
+        {
+          kind: "body",
+          status: 200,
+          contentType: "application/json",
+          body: JSON.stringify({ items: [{ scope: meid, value: { label: "c" } }], totalCount: 1 })
+        },
+        1
+      )
+      sim.inject("settingsObjects", { kind: "status", status: 404, message: "Schema not found" }, 1)
+      const annotations = { "feature.dynatrace.com/k8s-app-enabled": "true" }
+      const scope = scopeFor(api, { spec: ag, annotations })
+      yield* MonitoredEntity.phase.run(scope)
+      assert.strictEqual(scope.status.kubernetesClusterMEID, meid)
+      assert.strictEqual(sim.hitsOf("settingsObjects"), 2)
+      assert.strictEqual(sim.hitsOf("settingsCreate"), 0)
+      assert.strictEqual(conditionOf(scope)?.status, "True")
+    }).pipe(Effect.scoped)
+  )
+
   it.live("k8s-app-enabled: the app-transition setting is created once for the MEID", () =>
     Effect.gen(function* () {
       const api = yield* clientFor(sim)
