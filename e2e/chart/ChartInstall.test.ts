@@ -10,6 +10,7 @@ import * as path from "node:path"
 import { type ControlPlane, createFakeNode, startControlPlane } from "../controlplane/ControlPlane.ts"
 import { chartDir, ensureHelm, helmOk } from "./Helm.ts"
 import { parseObjects } from "./Render.ts"
+import { version } from "../../src/programs/cli/Version.ts"
 
 const namespace = "dynatrace"
 const release = "dynatrace-operator"
@@ -103,10 +104,12 @@ describe("helm install / upgrade / uninstall on a control plane", () => {
       )
       expect(got.metadata.name).toBe(object.metadata.name)
     }
-    // Both CRDs are established.
-    for (const crd of ["dynakubes.dynatrace.com", "edgeconnects.dynatrace.com"]) {
-      const conditions = getJson("get", "crd", crd).status.conditions as Array<any>
+    // The three CRDs are established and carry the version the operator compares with its own.
+    for (const crd of ["dynakubes.dynatrace.com", "edgeconnects.dynatrace.com", "dtprometheuses.dynatrace.com"]) {
+      const object = getJson("get", "crd", crd)
+      const conditions = object.status.conditions as Array<any>
       expect(conditions.find((c) => c.type === "Established")?.status, crd).toBe("True")
+      expect(object.metadata.labels["app.kubernetes.io/version"], crd).toBe(version)
     }
 
     const test = helmRun("test", release, "-n", namespace, "--timeout", "3m")
