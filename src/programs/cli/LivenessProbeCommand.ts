@@ -1,10 +1,57 @@
 /**
- * `dynatrace-operator livenessprobe`: Serve /healthz for the CSI driver by calling its Probe over gRPC.
- * (Not implemented yet: being written.)
+ * `dynatrace-operator livenessprobe`: `/healthz` for the CSI driver's `server` container (spec §5.1, §7), in
+ * place of the upstream livenessprobe sidecar; the work is in `csi/sidecars/LivenessProbe.ts`.
+ *
+ *   livenessprobe --csi-address=/csi/csi.sock --health-port=9808 --probe-timeout=9s
+ *
+ * | flag              | default         | |
+ * |-------------------|-----------------|---|
+ * | `--csi-address`   | `/csi/csi.sock` | the driver's socket as mounted here |
+ * | `--health-port`   | `9808`          | HTTP port of `/healthz` (all interfaces) |
+ * | `--probe-timeout` | `9s`            | deadline of each CSI `Probe` call (Go duration) |
+ *
+ * Runs until SIGTERM (exit 0).
  */
-import { Effect } from "effect"
-import { Command } from "effect/cli"
+import { Duration, Effect, Layer, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import * as DriverClient from "../../csi/sidecars/DriverClient.ts"
+import * as LivenessProbe from "../../csi/sidecars/LivenessProbe.ts"
+import { SidecarError } from "../../csi/sidecars/SidecarError.ts"
+import * as GoDuration from "../../services/certs/GoDuration.ts"
 
-export const livenessProbeCommand = Command.make("livenessprobe", {}, () =>
-  Effect.die(new Error("livenessprobe is not implemented yet"))
+const csiAddress = Flag.String("csi-address").pipe(
+  Flag.withDescription("The CSI driver's socket as mounted here."),
+  Flag.withDefault("/csi/csi.sock")
+)
+const healthPort = Flag.Int("health-port").pipe(
+  Flag.withDescription("The port /healthz is served on."),
+  Flag.withDefault(9808)
+)
+const probeTimeout = Flag.String("probe-timeout").pipe(
+  Flag.withDescription("Deadline of each CSI Probe call (Go duration, e.g. 9s)."),
+  Flag.withDefault("9s")
+)
+
+export const livenessProbeCommand = Command.make(
+  "livenessprobe",
+  { csiAddress, healthPort, probeTimeout },
+  Effect.fn("livenessprobe")(function* (flags) {
+    const timeout = GoDuration.parse(flags.probeTimeout)
+    if (Option.isNone(timeout) || Duration.toMillis(timeout.value) <= 0) {
+      return yield* new SidecarError({
+        reason: "InvalidFlag",
+        message: `--probe-timeout ${JSON.stringify(flags.probeTimeout)} is not a positive Go duration`
+      })
+    }
+    if (!Number.isInteger(flags.healthPort) || flags.healthPort < 1 || flags.healthPort > 65535) {
+      return yield* new SidecarError({
+        reason: "InvalidFlag",
+        message: `--health-port ${flags.healthPort} is not a port (1-65535)`
+      })
+    }
+    const address = yield* DriverClient.parseAddress(flags.csiAddress)
+    return yield* Layer.launch(
+      LivenessProbe.layer({ csiAddress: address, port: flags.healthPort, probeTimeout: timeout.value })
+    )
+  })
 ).pipe(Command.withDescription("Serve /healthz for the CSI driver by calling its Probe over gRPC."))
