@@ -17,9 +17,12 @@ describe("dynatrace-operator generate-crds", () => {
     const result = runCli("generate-crds", "--namespace", "monitoring")
     expect(result.status).toBe(0)
     const docs = parseAllDocuments(result.stdout).map((d) => d.toJS())
-    expect(docs).toHaveLength(2)
+    expect(docs).toHaveLength(3)
     expect(docs[0]).toEqual(dynaKubeCrd({ namespace: "monitoring" }))
     expect(docs[1].spec.conversion.webhook.clientConfig.service.namespace).toBe("monitoring")
+    // DTPrometheus has a single version and therefore no conversion webhook.
+    expect(docs[2].metadata.name).toBe("dtprometheuses.dynatrace.com")
+    expect(docs[2].spec.conversion).toBeUndefined()
   })
 
   it("refuses a namespace that is not a valid name", () => {
