@@ -1,0 +1,185 @@
+/**
+ * Log monitoring (spec §2.2.11) on the real control plane with the tenant simulator: the settings object waits for
+ * the cluster's MEID; standalone log monitoring gets its config Secret and DaemonSet; the settings object is
+ * created once per MEID; host agent modes get no DaemonSet; switching it off removes the objects.
+ *
+ * The tests share one simulated tenant and run in order: the first runs before the cluster is registered.
+ */
+import { assert, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import type { KubeObject } from "../../../../services/kube/KubeObject.ts"
+import * as Resources from "../../../../services/kube/Resources.ts"
+import * as Kit from "../../testkit/OperatorTestKit.ts"
+import * as Harness from "../../testkit/OperatorTestLayer.ts"
+import * as Settings from "./LogMonitoringSettings.ts"
+
+const harness = Harness.make({ prefix: "op-logmon" })
+const ns = harness.namespace
+const { Tenant, TestKube, asTest, get, absent } = Harness
+
+interface Container {
+  readonly name: string
+  readonly image?: string
+  readonly command?: ReadonlyArray<string>
+  readonly args?: ReadonlyArray<string>
+}
+interface Workload extends KubeObject {
+  readonly spec: {
+    readonly template: {
+      readonly metadata: { annotations?: Record<string, string> }
+      readonly spec: {
+        readonly serviceAccountName?: string
+        readonly containers: ReadonlyArray<Container>
+        readonly initContainers?: ReadonlyArray<Container>
+        readonly volumes?: ReadonlyArray<{ name: string; secret?: { secretName: string; defaultMode?: number } }>
+      }
+    }
+  }
+}
+interface Data extends KubeObject {
+  readonly data?: Record<string, string>
+}
+
+const tokens = (name: string) =>
+  Effect.gen(function* () {
+    const tenant = yield* Tenant
+    yield* asTest(Kit.tokenSecret(ns, name, { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken }))
+  })
+
+const dynakube = (name: string, spec: Record<string, unknown>) =>
+  Effect.gen(function* () {
+    const tenant = yield* Tenant
+    return yield* asTest(Kit.applyDynaKube(ns, name, { apiUrl: tenant.url, ...spec }))
+  })
+
+const waitCondition = (
+  name: string,
+  type: string,
+  test: (c: { status: string; reason: string } | undefined) => boolean
+) =>
+  Kit.waitFor(
+    `${name}: condition ${type}`,
+    asTest(Kit.getDynaKube(ns, name)),
+    (d) => test(Kit.conditionOf(d, type)),
+    "90 seconds"
+  )
+
+const logStorageSettings = Effect.gen(function* () {
+  const tenant = yield* Tenant
+  return [...tenant.tenant.settings.values()].filter((o) => o.schemaId === Settings.schemaId)
+})
+
+const matchers = [{ attribute: "k8s.namespace.name", values: ["shop", "cart"] }]
+
+layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("log monitoring", (it) => {
+  it.effect("without a known MEID the settings object is skipped with a condition, the DaemonSet still runs", () =>
+    Effect.gen(function* () {
+      yield* tokens("early")
+      yield* dynakube("early", { logMonitoring: {} })
+      const dk = yield* waitCondition("early", "LogMonitoringSettings", (c) => c?.reason === "Skipped")
+      assert.strictEqual(Kit.conditionOf(dk, "LogMonitoringSettings")?.status, "False")
+      assert.include(Kit.conditionOf(dk, "LogMonitoringSettings")?.message ?? "", "kubernetesClusterMEID")
+      yield* waitCondition("early", "LogMonitoringDaemonSet", (c) => c?.status === "True")
+      assert.lengthOf(yield* logStorageSettings, 0)
+      yield* (yield* TestKube).delete(Resources.DynaKube, "early", { namespace: ns })
+    })
+  )
+
+  it.effect(
+    "standalone: config Secret and DaemonSet appear, the settings object is created once for the MEID, and all goes when switched off",
+    () =>
+      Effect.gen(function* () {
+        const tenant = yield* Tenant
+        // Pods of the DaemonSet need the chart's service account (kwok nodes of other tests may run them).
+        yield* asTest(
+          Effect.gen(function* () {
+            const kube = yield* TestKube
+            yield* kube
+              .create(Resources.ServiceAccount, { metadata: { name: "dynatrace-logmonitoring", namespace: ns } })
+              .pipe(Effect.ignore)
+          })
+        )
+        yield* tokens("logs")
+        yield* dynakube("logs", {
+          networkZone: "eu-west",
+          logMonitoring: { ingestRuleMatchers: matchers },
+          kubernetesMonitoring: { registration: { clusterName: "logs-cluster" } }
+        })
+        const dk = yield* waitCondition("logs", "LogMonitoringSettings", (c) => c?.reason === "Exists")
+        const meid = (dk.status as any)?.kubernetesClusterMEID as string
+        assert.match(meid, /^KUBERNETES_CLUSTER-/)
+        yield* waitCondition("logs", "LogMonitoringDaemonSet", (c) => c?.status === "True")
+        assert.strictEqual(Kit.conditionOf(dk, "LogMonitoringConfig")?.reason, "SecretCreated")
+
+        // The config Secret: deployment.conf from the OneAgent connection info.
+        const secret = yield* get<Data>(Resources.Secret, ns, "logs-logmonitoring-config")
+        const conf = Buffer.from(secret.data?.["deployment.conf"] ?? "", "base64").toString("utf8")
+        const uuid = tenant.tenant.config.tenantUUID
+        assert.include(conf, `Tenant=${uuid}\n`)
+        assert.include(conf, `TenantToken=${tenant.tenant.tenantToken}\n`)
+        assert.include(conf, "HostIdSource=k8s-node-name\n")
+        assert.include(conf, "Location=eu-west\n")
+        assert.match(conf, /^Server=\{https:\/\/.+\}$/m)
+        assert.strictEqual(secret.metadata?.ownerReferences?.[0]?.uid, dk.metadata?.uid)
+
+        // The DaemonSet: the tenant's public logmodule image, bootstrapper init container, the config Secret.
+        const ds = yield* get<Workload>(Resources.DaemonSet, ns, "logs-logmonitoring")
+        const pod = ds.spec.template.spec
+        assert.strictEqual(pod.serviceAccountName, "dynatrace-logmonitoring")
+        const main = pod.containers.find((c) => c.name === "main")
+        assert.match(main?.image ?? "", /\/dynatrace-logmodule:1\.311\.54\.20250317-111439$/)
+        const init = pod.initContainers?.find((c) => c.name === "init-volume")
+        assert.deepStrictEqual(init?.command, ["/opt/dynatrace/oneagent/agent/lib64/bootstrap"])
+        assert.include(init?.args ?? [], "-p dt.entity.kubernetes_cluster=$(DT_ENTITY_KUBERNETES_CLUSTER)")
+        assert.deepStrictEqual(pod.volumes?.find((v) => v.name === "config")?.secret, {
+          secretName: "logs-logmonitoring-config",
+          defaultMode: 416
+        })
+        assert.strictEqual(
+          ds.spec.template.metadata.annotations?.["internal.operator.dynatrace.com/tenant-token-hash"],
+          (dk.status as any).oneAgent.connectionInfoStatus.tenantTokenHash
+        )
+
+        // The settings object: one, in the MEID's scope, with the spec's matchers.
+        const created = yield* logStorageSettings
+        assert.lengthOf(created, 1)
+        assert.strictEqual(created[0]?.scope, meid)
+        assert.strictEqual(created[0]?.schemaVersion, "1.0.16")
+        assert.deepStrictEqual(created[0]?.value, {
+          "config-item-title": "logs-cluster",
+          matchers: [{ attribute: "k8s.namespace.name", operator: "MATCHES", values: ["shop", "cart"] }],
+          enabled: true,
+          "send-to-storage": true
+        })
+
+        // A second DynaKube of the same cluster with host agents: no DaemonSet of its own (its OneAgents collect
+        // the logs), and the existing settings object is found, not created again.
+        yield* tokens("hosts")
+        yield* dynakube("hosts", { oneAgent: { hostMonitoring: {} }, logMonitoring: {} })
+        const hosts = yield* waitCondition("hosts", "LogMonitoringSettings", (c) => c?.reason === "Exists")
+        assert.isUndefined(Kit.conditionOf(hosts, "LogMonitoringDaemonSet"))
+        assert.isTrue(yield* absent(Resources.DaemonSet, ns, "hosts-logmonitoring"))
+        assert.isTrue(yield* absent(Resources.Secret, ns, "hosts-logmonitoring-config"))
+        assert.lengthOf(yield* logStorageSettings, 1)
+        yield* (yield* TestKube).delete(Resources.DynaKube, "hosts", { namespace: ns })
+
+        // Switched off: the Secret and DaemonSet go, and so do the conditions.
+        yield* dynakube("logs", { networkZone: "eu-west" })
+        yield* Kit.waitUntil(
+          "the log monitoring objects are gone",
+          Effect.gen(function* () {
+            return (
+              (yield* absent(Resources.DaemonSet, ns, "logs-logmonitoring")) &&
+              (yield* absent(Resources.Secret, ns, "logs-logmonitoring-config"))
+            )
+          }),
+          "90 seconds"
+        )
+        const off = yield* waitCondition("logs", "LogMonitoringSettings", (c) => c === undefined)
+        assert.isUndefined(Kit.conditionOf(off, "LogMonitoringDaemonSet"))
+        assert.isUndefined(Kit.conditionOf(off, "LogMonitoringConfig"))
+        // The tenant keeps its settings object (as with the original).
+        assert.lengthOf(yield* logStorageSettings, 1)
+      })
+  )
+})
