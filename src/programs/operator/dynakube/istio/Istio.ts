@@ -264,8 +264,8 @@ export const activeGatePhase: Phase<KubeClient> = {
       : cleanup(scope, "activegate").pipe(Effect.as(Controller.done))
 }
 
-/** Renames the condition older releases wrote for the `oneagent` objects. */
-const migrateDeprecatedCondition = (scope: ReconcileScope): void => {
+/** Renames the condition older releases wrote for the `oneagent` objects. @since 0.1.0 */
+export const migrateDeprecatedCondition = (scope: ReconcileScope): void => {
   const conditions = scope.status.conditions
   if (conditions === undefined || !conditions.some((c) => c.type === deprecatedOneAgentConditionType)) return
   const renamed = conditions.map((c) =>
