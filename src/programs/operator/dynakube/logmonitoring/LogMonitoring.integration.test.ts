@@ -6,9 +6,12 @@
  * The tests share one simulated tenant and run in order: the first runs before the cluster is registered.
  */
 import { assert, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Metric } from "effect"
+import { KubeClient } from "../../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../../services/kube/KubeObject.ts"
+import * as RequestCounter from "../../../../services/kube/RequestCounter.ts"
 import * as Resources from "../../../../services/kube/Resources.ts"
+import * as Controller from "../../runtime/Controller.ts"
 import * as Kit from "../../testkit/OperatorTestKit.ts"
 import * as Harness from "../../testkit/OperatorTestLayer.ts"
 import * as Settings from "./LogMonitoringSettings.ts"
@@ -46,10 +49,10 @@ const tokens = (name: string) =>
     yield* asTest(Kit.tokenSecret(ns, name, { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken }))
   })
 
-const dynakube = (name: string, spec: Record<string, unknown>) =>
+const dynakube = (name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}) =>
   Effect.gen(function* () {
     const tenant = yield* Tenant
-    return yield* asTest(Kit.applyDynaKube(ns, name, { apiUrl: tenant.url, ...spec }))
+    return yield* asTest(Kit.applyDynaKube(ns, name, { apiUrl: tenant.url, ...spec }, annotations))
   })
 
 const waitCondition = (
@@ -69,6 +72,39 @@ const logStorageSettings = Effect.gen(function* () {
   return [...tenant.tenant.settings.values()].filter((o) => o.schemaId === Settings.schemaId)
 })
 
+const reconcileCount = Effect.gen(function* () {
+  let total = 0
+  for (const result of ["success", "error", "requeue_after"]) {
+    total += yield* Metric.value(
+      Metric.withAttributes(Controller.reconcileTotal, { controller: "dynakube-controller", result })
+    ).pipe(Effect.map((s) => Number(s.count)))
+  }
+  return total
+})
+
+/** Pokes a converged DynaKube three times (annotation changes): the operator writes nothing, asks no tenant. */
+const steadyState = (name: string, spec: Record<string, unknown>) =>
+  Effect.gen(function* () {
+    const tenant = yield* Tenant
+    const kube = yield* KubeClient
+    yield* Effect.sleep("3 seconds")
+    tenant.resetHits()
+    const before = yield* kube.requestStats
+    const reconcilesBefore = yield* reconcileCount
+    for (let i = 0; i < 3; i++) {
+      yield* dynakube(name, spec, { poke: `${i}` })
+      yield* Kit.waitUntil(
+        "a reconcile ran",
+        Effect.map(reconcileCount, (n) => n > reconcilesBefore + i),
+        "60 seconds"
+      )
+    }
+    yield* Effect.sleep("1 second")
+    const diff = RequestCounter.diff(yield* kube.requestStats, before)
+    assert.strictEqual(diff.writes, 0, `writes: ${JSON.stringify(diff.byRequest)}`)
+    assert.deepStrictEqual(tenant.hits(), {}, "no tenant calls within the request threshold")
+  })
+
 const matchers = [{ attribute: "k8s.namespace.name", values: ["shop", "cart"] }]
 
 layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("log monitoring", (it) => {
@@ -81,6 +117,8 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("log
       assert.include(Kit.conditionOf(dk, "LogMonitoringSettings")?.message ?? "", "kubernetesClusterMEID")
       yield* waitCondition("early", "LogMonitoringDaemonSet", (c) => c?.status === "True")
       assert.lengthOf(yield* logStorageSettings, 0)
+      // Skipped is looked at again on every reconcile, but without a tenant call or a write.
+      yield* steadyState("early", { logMonitoring: {} })
       yield* (yield* TestKube).delete(Resources.DynaKube, "early", { namespace: ns })
     })
   )
@@ -100,11 +138,12 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("log
           })
         )
         yield* tokens("logs")
-        yield* dynakube("logs", {
+        const spec = {
           networkZone: "eu-west",
           logMonitoring: { ingestRuleMatchers: matchers },
           kubernetesMonitoring: { registration: { clusterName: "logs-cluster" } }
-        })
+        }
+        yield* dynakube("logs", spec)
         const dk = yield* waitCondition("logs", "LogMonitoringSettings", (c) => c?.reason === "Exists")
         const meid = (dk.status as any)?.kubernetesClusterMEID as string
         assert.match(meid, /^KUBERNETES_CLUSTER-/)
@@ -151,6 +190,8 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("log
           enabled: true,
           "send-to-storage": true
         })
+
+        yield* steadyState("logs", spec)
 
         // A second DynaKube of the same cluster with host agents: no DaemonSet of its own (its OneAgents collect
         // the logs), and the existing settings object is found, not created again.
