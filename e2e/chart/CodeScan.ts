@@ -164,6 +164,8 @@ export const programs = {
   "dynatrace-operator": [
     "src/programs/cli/OperatorCommand.ts",
     "src/programs/cli/CertgenCommand.ts",
+    // The crd-storage-migrator init container (on upgrade) runs as the operator.
+    "src/programs/cli/CrdStorageMigrationCommand.ts",
     "src/programs/cli/TroubleshootCommand.ts",
     "src/programs/cli/SupportArchiveCommand.ts"
   ],

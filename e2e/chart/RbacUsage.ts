@@ -40,9 +40,9 @@ export const needs: Readonly<Record<ServiceAccountName, ReadonlyArray<Need>>> = 
     {
       group: "dynatrace.com",
       resource: "dynakubes",
-      verbs: ["get", "list", "watch"],
+      verbs: ["get", "list", "watch", "update"],
       scope: "namespace",
-      why: "DynaKube informer (OperatorCaches, NodesController), Reconciler re-read, troubleshoot"
+      why: "DynaKube informer (OperatorCaches, NodesController), Reconciler re-read, troubleshoot; crd-storage-migration rewrites each one"
     },
     {
       group: "dynatrace.com",
@@ -244,6 +244,14 @@ export const needs: Readonly<Record<ServiceAccountName, ReadonlyArray<Need>>> = 
       scope: "cluster",
       names: ourCrds,
       why: "CRD version check, certgen CRD check, conversion caBundle, troubleshoot"
+    },
+    {
+      group: "apiextensions.k8s.io",
+      resource: "customresourcedefinitions/status",
+      verbs: ["update"],
+      scope: "cluster",
+      names: ourCrds,
+      why: "crd-storage-migration (init container on upgrade) trims status.storedVersions"
     }
   ],
   "dynatrace-webhook": [
