@@ -4,7 +4,7 @@
  * resources, env, volumes; ~4 KiB) to `/inject` of a DynaKube with cloudNativeFullStack and metadata enrichment.
  *
  *   node bench/webhook.bench.ts [--server node|effect] [--duration 10] [--connections 16] [--rate 1000]
- *        [--node-options "--max-semi-space-size=2"]
+ *        [--node-options "--max-semi-space-size=2 --max-old-space-size=96"]
  *
  * The server runs in a child process pinned to one CPU (`taskset -c 0` when available) so "reviews/s" is the
  * throughput of one core; autocannon runs in this process (on the other CPU when there is one). Phases:
@@ -39,7 +39,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "1000" },
     "from-source": { type: "boolean", default: false },
     // The webhook Deployment's NODE_OPTIONS (the chart's default): a small young generation bounds RSS under load.
-    "node-options": { type: "string", default: "--max-semi-space-size=2" }
+    "node-options": { type: "string", default: "--max-semi-space-size=2 --max-old-space-size=96" }
   }
 })
 
