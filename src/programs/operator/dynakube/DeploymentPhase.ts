@@ -4,7 +4,7 @@
  *
  * Checked in the original's order, first non-Running wins: the ActiveGate StatefulSet (missing, or
  * `replicas - readyReplicas > 0`), then the OneAgent DaemonSet (missing, or `currentNumberScheduled - numberReady > 0`),
- * then the KSPM node-config collector DaemonSet (same rule).
+ * then the standalone log monitoring DaemonSet and the KSPM node-config collector DaemonSet (same rule).
  * Workloads this implementation does not deploy yet are not waited for.
  *
  * @since 0.1.0
@@ -15,6 +15,7 @@ import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import { keyOf } from "../../../services/kube/KubeObject.ts"
 import { OperatorCaches } from "../OperatorCaches.ts"
 import * as KspmDaemonSet from "./kspm/KspmDaemonSet.ts"
+import * as LogMonitoringDaemonSet from "./logmonitoring/LogMonitoringDaemonSet.ts"
 import * as Names from "./Names.ts"
 import type { ReconcileScope } from "./ReconcileScope.ts"
 
@@ -53,6 +54,10 @@ export const compute = (scope: ReconcileScope, deployed: Deployed) =>
     }
     if (scope.features.hostAgent && deployed.oneAgentDaemonSet) {
       const ds = yield* caches.daemonSets.get(keyOf(scope.namespace, n.oneAgentDaemonSet))
+      if (Option.isNone(ds) || !daemonSetReady(ds.value as WorkloadStatus)) return "Deploying" as DynaKubePhase
+    }
+    if (scope.features.logMonitoring && !scope.features.hostAgent) {
+      const ds = yield* caches.daemonSets.get(keyOf(scope.namespace, LogMonitoringDaemonSet.daemonSetName(scope.name)))
       if (Option.isNone(ds) || !daemonSetReady(ds.value as WorkloadStatus)) return "Deploying" as DynaKubePhase
     }
     if (scope.features.kspm) {
