@@ -21,6 +21,7 @@ import { type KubeObject, keyOf } from "../../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../../services/kube/Resources.ts"
 import { EventRecorder } from "../../EventRecorder.ts"
 import { OperatorCaches } from "../../OperatorCaches.ts"
+import * as Conditions from "../../runtime/Conditions.ts"
 import * as Controller from "../../runtime/Controller.ts"
 import * as ObjectSync from "../../runtime/ObjectSync.ts"
 import { readWorkloadFlags } from "../oneagent/WorkloadFlags.ts"
@@ -130,6 +131,27 @@ const reconcileConfiguration = (scope: ReconcileScope) =>
     return config.data[configKey]
   })
 
+/**
+ * `Tokens` = False (DataIngestTokenMissing). The tokens phase set it True earlier in this reconcile, so the
+ * transition time would move on every reconcile; it keeps the one already stored when nothing else changed.
+ */
+const markDataIngestTokenMissing = (scope: ReconcileScope) => {
+  setCondition(scope, {
+    type: conditionTypes.tokens,
+    status: "False",
+    reason: "DataIngestTokenMissing",
+    message: dataIngestTokenMissingMessage
+  })
+  const stored = Conditions.find(scope.oldStatus.conditions, conditionTypes.tokens)
+  if (stored?.status !== "False" || stored.reason !== "DataIngestTokenMissing") return
+  scope.status = {
+    ...scope.status,
+    conditions: (scope.status.conditions ?? []).map((c) =>
+      c.type === conditionTypes.tokens ? { ...c, lastTransitionTime: stored.lastTransitionTime } : c
+    )
+  }
+}
+
 const reconcileStatefulSet = (scope: ReconcileScope, configText: string | undefined) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
@@ -138,12 +160,7 @@ const reconcileStatefulSet = (scope: ReconcileScope, configText: string | undefi
     const telemetryIngest = OtelCollector.telemetryIngestEnabled(dk)
     const tenant = scope.tenant
     if (telemetryIngest && (tenant === undefined || !tenant.hasDataIngestToken)) {
-      setCondition(scope, {
-        type: conditionTypes.tokens,
-        status: "False",
-        reason: "DataIngestTokenMissing",
-        message: dataIngestTokenMissingMessage
-      })
+      markDataIngestTokenMissing(scope)
       yield* Effect.logWarning("The data-ingest token is missing; the OTel collector is not deployed.")
       return
     }
