@@ -7,7 +7,7 @@
  * bootstrap init container loads a fraction of the operator's code (see docs/decisions.md for the figures).
  *
  * Kept outside the bundle: koffi (a native addon, loaded from node_modules at run time). Copied beside the chunks:
- * the CSI proto definitions, which @grpc/proto-loader reads from disk.
+ * the CSI and kubelet plugin-registration proto definitions, which @grpc/proto-loader reads from disk.
  */
 import * as esbuild from "esbuild"
 import * as fs from "node:fs"
@@ -36,6 +36,7 @@ const result = await esbuild.build({
   logLevel: "warning"
 })
 fs.copyFileSync(path.join(root, "src/csi/csi.proto"), path.join(outdir, "csi.proto"))
+fs.copyFileSync(path.join(root, "src/csi/sidecars/registration.proto"), path.join(outdir, "registration.proto"))
 
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"))
 const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0)
