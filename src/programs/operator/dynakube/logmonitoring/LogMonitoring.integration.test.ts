@@ -105,20 +105,50 @@ const steadyState = (name: string, spec: Record<string, unknown>) =>
     assert.deepStrictEqual(tenant.hits(), {}, "no tenant calls within the request threshold")
   })
 
+/** A DynaKube whose log monitoring template sets every field. */
+const earlySpec = {
+  logMonitoring: {},
+  templates: {
+    logMonitoring: {
+      labels: { team: "logs" },
+      annotations: { "container.apparmor.security.beta.kubernetes.io/main": "runtime/default" },
+      nodeSelector: { "kubernetes.io/os": "linux" },
+      imageRef: {
+        repository: "registry.example.com/dynatrace/logmodule",
+        tag: "1.311.54",
+        digest: "sha256:0123abcd",
+        pullPolicy: "IfNotPresent"
+      },
+      dnsPolicy: "ClusterFirstWithHostNet",
+      priorityClassName: "system-node-critical",
+      secCompProfile: "logmodule.json",
+      resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+      rollingUpdate: { maxUnavailable: "25%" },
+      tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
+      args: ["-c extra_option\nvalue"]
+    }
+  }
+}
+
 const matchers = [{ attribute: "k8s.namespace.name", values: ["shop", "cart"] }]
 
 layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("log monitoring", (it) => {
   it.effect("without a known MEID the settings object is skipped with a condition, the DaemonSet still runs", () =>
     Effect.gen(function* () {
       yield* tokens("early")
-      yield* dynakube("early", { logMonitoring: {} })
+      yield* dynakube("early", earlySpec)
       const dk = yield* waitCondition("early", "LogMonitoringSettings", (c) => c?.reason === "Skipped")
       assert.strictEqual(Kit.conditionOf(dk, "LogMonitoringSettings")?.status, "False")
       assert.include(Kit.conditionOf(dk, "LogMonitoringSettings")?.message ?? "", "kubernetesClusterMEID")
       yield* waitCondition("early", "LogMonitoringDaemonSet", (c) => c?.status === "True")
+      // Every template field made it through the apiserver's validation; the template's image wins.
+      const ds = yield* get<Workload>(Resources.DaemonSet, ns, "early-logmonitoring")
+      const main = ds.spec.template.spec.containers.find((c) => c.name === "main")
+      assert.strictEqual(main?.image, "registry.example.com/dynatrace/logmodule@sha256:0123abcd")
+      assert.include(ds.spec.template.spec.initContainers?.[0]?.args ?? [], "-c extra_optionvalue")
       assert.lengthOf(yield* logStorageSettings, 0)
       // Skipped is looked at again on every reconcile, but without a tenant call or a write.
-      yield* steadyState("early", { logMonitoring: {} })
+      yield* steadyState("early", earlySpec)
       yield* (yield* TestKube).delete(Resources.DynaKube, "early", { namespace: ns })
     })
   )
