@@ -84,28 +84,27 @@ type Observed =
 const observedByScope = new WeakMap<ReconcileScope, Observed>()
 
 /** Lists the DynaKube's objects of `resource`; `None` when the resource type is not served (NotFound). */
-const listOwn = (scope: ReconcileScope, resource: Resource) =>
-  Effect.gen(function* () {
-    const kube = yield* KubeClient
-    return yield* kube
-      .list<KubeObject>(resource, {
-        namespace: scope.namespace,
-        labelSelector: `${Names.labelKeys.name}=${Names.fieldManager},${Names.labelKeys.createdBy}=${scope.name}`
-      })
-      .pipe(
-        Effect.map((list) => Option.some(list.items)),
-        Effect.catchReason("KubeApiError", "NotFound", () => Effect.succeed(Option.none<ReadonlyArray<KubeObject>>()))
-      )
-  })
+const listOwn = (
+  list: Effect.Effect<{ readonly items: ReadonlyArray<KubeObject> }, KubeApiError>
+): Effect.Effect<Option.Option<ReadonlyArray<KubeObject>>, KubeApiError> =>
+  list.pipe(
+    Effect.map((l) => Option.some(l.items)),
+    Effect.catchReason("KubeApiError", "NotFound", () => Effect.succeed(Option.none<ReadonlyArray<KubeObject>>()))
+  )
 
 const observe = (scope: ReconcileScope): Effect.Effect<Observed, KubeApiError, KubeClient> =>
   Effect.gen(function* () {
     const known = observedByScope.get(scope)
     if (known !== undefined) return known
-    const serviceEntries = yield* listOwn(scope, Resources.IstioServiceEntry)
+    const kube = yield* KubeClient
+    const options = {
+      namespace: scope.namespace,
+      labelSelector: `${Names.labelKeys.name}=${Names.fieldManager},${Names.labelKeys.createdBy}=${scope.name}`
+    }
+    const serviceEntries = yield* listOwn(kube.list<KubeObject>(Resources.IstioServiceEntry, options))
     const virtualServices = Option.isNone(serviceEntries)
       ? Option.none<ReadonlyArray<KubeObject>>()
-      : yield* listOwn(scope, Resources.IstioVirtualService)
+      : yield* listOwn(kube.list<KubeObject>(Resources.IstioVirtualService, options))
     const observed: Observed =
       Option.isSome(serviceEntries) && Option.isSome(virtualServices)
         ? { installed: true, serviceEntries: serviceEntries.value, virtualServices: virtualServices.value }
@@ -135,6 +134,8 @@ const buildContext = (scope: ReconcileScope, component: IstioObjects.IstioCompon
   operatorVersion: scope.config.operatorVersion
 })
 
+const written = (r: { readonly action: ObjectSync.SyncAction }): boolean => r.action !== "unchanged"
+
 /** Makes the cluster hold exactly the component's objects for `hosts` (absent ones deleted). */
 const sync = (
   scope: ReconcileScope,
@@ -146,19 +147,23 @@ const sync = (
     const read = { read: readerOf(observed) }
     const names = IstioObjects.objectNames(scope.name, component)
     const desired = IstioObjects.buildAll(buildContext(scope, component), hosts)
-    const one = (resource: Resource, name: string, object: IstioObjects.IstioObject | undefined) =>
-      object === undefined
-        ? ObjectSync.ensureAbsent(resource, scope.namespace, name, read)
-        : ObjectSync.ensure(resource, object, read).pipe(Effect.map((r) => r.action !== "unchanged"))
+    // Each call names its resource, so the RBAC code scan (e2e/chart/CodeScan.ts) sees the verbs.
+    const ip =
+      desired.ipServiceEntry === undefined
+        ? ObjectSync.ensureAbsent(Resources.IstioServiceEntry, scope.namespace, names.ipServiceEntry, read)
+        : Effect.map(ObjectSync.ensure(Resources.IstioServiceEntry, desired.ipServiceEntry, read), written)
+    const fqdn =
+      desired.fqdnServiceEntry === undefined
+        ? ObjectSync.ensureAbsent(Resources.IstioServiceEntry, scope.namespace, names.fqdnServiceEntry, read)
+        : Effect.map(ObjectSync.ensure(Resources.IstioServiceEntry, desired.fqdnServiceEntry, read), written)
+    const vs =
+      desired.virtualService === undefined
+        ? ObjectSync.ensureAbsent(Resources.IstioVirtualService, scope.namespace, names.virtualService, read)
+        : Effect.map(ObjectSync.ensure(Resources.IstioVirtualService, desired.virtualService, read), written)
     // All three are attempted even when one fails (the original joins the errors).
-    const results = yield* Effect.all(
-      [
-        Effect.result(one(Resources.IstioServiceEntry, names.ipServiceEntry, desired.ipServiceEntry)),
-        Effect.result(one(Resources.IstioServiceEntry, names.fqdnServiceEntry, desired.fqdnServiceEntry)),
-        Effect.result(one(Resources.IstioVirtualService, names.virtualService, desired.virtualService))
-      ],
-      { concurrency: 1 }
-    )
+    const results = yield* Effect.all([Effect.result(ip), Effect.result(fqdn), Effect.result(vs)], {
+      concurrency: 1
+    })
     const failure = results.find(Result.isFailure)
     if (failure !== undefined) return yield* Effect.fail(failure.failure)
     return results.some((r) => Result.isSuccess(r) && r.success)
