@@ -83,7 +83,7 @@ type Observed =
 // Per reconcile (the scope object), so the three phases share the two lists.
 const observedByScope = new WeakMap<ReconcileScope, Observed>()
 
-/** Lists the DynaKube's objects of `resource`; `None` when the resource type is not served (NotFound). */
+/** The items of a list; `None` when the resource type is not served (NotFound: Istio is not installed). */
 const listOwn = (
   list: Effect.Effect<{ readonly items: ReadonlyArray<KubeObject> }, KubeApiError>
 ): Effect.Effect<Option.Option<ReadonlyArray<KubeObject>>, KubeApiError> =>
