@@ -5,6 +5,7 @@
  * clean-up when `spec.kspm` goes; a token without `settings.write` gets `KSPMSettings=False/ScopeMissing`.
  */
 import { assert, layer } from "@effect/vitest"
+import { createFakeNode } from "../../../../../e2e/controlplane/ControlPlane.ts"
 import { Effect, Metric } from "effect"
 import { AllOperatorScopes } from "../../../../../e2e/tenant-simulator/Tenant.ts"
 import { KubeClient } from "../../../../services/KubeClient.ts"
@@ -250,6 +251,52 @@ layer(harness.layer, { excludeTestServices: true, timeout: "400 seconds" })("KSP
       const diff = RequestCounter.diff(yield* kube.requestStats, before)
       assert.strictEqual(diff.writes, 0, `writes: ${JSON.stringify(diff.byRequest)}`)
       assert.deepStrictEqual(tenant.hits(), {}, "no tenant calls within the request threshold")
+    })
+  )
+
+  it.effect("on a (kwok) node: the collector pod runs with its ServiceAccount, and the DynaKube is Running", () =>
+    Effect.gen(function* () {
+      // A tainted node of our own, so only this DynaKube's pods land on it.
+      const node = Kit.uniqueName("kwok-kspm")
+      const taint = { key: "kspm-test", value: node, effect: "NoSchedule" as const }
+      yield* Effect.promise(() =>
+        createFakeNode({ kubeconfigPath: process.env["KUBECONFIG"] ?? "" }, node, {
+          labels: { "kspm-test": node },
+          taints: [taint]
+        })
+      )
+      yield* Effect.addFinalizer(() =>
+        Effect.gen(function* () {
+          yield* (yield* TestKube).delete(Resources.Node, node)
+        }).pipe(Effect.ignore)
+      )
+      const placement = {
+        nodeSelector: { "kspm-test": node },
+        tolerations: [{ key: "kspm-test", operator: "Equal", value: node, effect: "NoSchedule" }]
+      }
+      yield* dynakube("onnode", {
+        activeGate: { capabilities: ["kubernetes-monitoring"], ...placement },
+        kspm: { mappedHostPaths: ["/etc"] },
+        templates: { kspmNodeConfigurationCollector: placement }
+      })
+      const ds = yield* Kit.waitFor(
+        "the collector pod is ready",
+        get<KubeObject & { status?: { numberReady?: number; desiredNumberScheduled?: number } }>(
+          Resources.DaemonSet,
+          ns,
+          "onnode-node-config-collector"
+        ),
+        (d) => (d.status?.desiredNumberScheduled ?? 0) === 1 && (d.status?.numberReady ?? 0) === 1,
+        "120 seconds"
+      )
+      assert.strictEqual(ds.status?.numberReady, 1)
+      const dk = yield* Kit.waitFor(
+        "the DynaKube is Running",
+        asTest(Kit.getDynaKube(ns, "onnode")),
+        (d) => d.status?.phase === "Running",
+        "120 seconds"
+      )
+      assert.strictEqual(Kit.conditionOf(dk, "NodeConfigCollectorDaemonSet")?.status, "True")
     })
   )
 })
