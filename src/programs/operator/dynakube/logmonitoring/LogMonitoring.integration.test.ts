@@ -1,7 +1,8 @@
 /**
  * Log monitoring (spec §2.2.11) on the real control plane with the tenant simulator: the settings object waits for
  * the cluster's MEID; standalone log monitoring gets its config Secret and DaemonSet; the settings object is
- * created once per MEID; host agent modes get no DaemonSet; switching it off removes the objects.
+ * created once per MEID; host agent modes get no DaemonSet; switching it off removes the objects; steady state
+ * writes nothing and calls no tenant endpoint; a token without settings.write gets a ScopeMissing condition.
  *
  * The tests share one simulated tenant and run in order: the first runs before the cluster is registered.
  */
@@ -254,3 +255,42 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("log
       })
   )
 })
+
+// An API token without settings.write: the settings object is not attempted, the DaemonSet still runs.
+const withoutWrite = Harness.make({
+  prefix: "op-logmon-scope",
+  tenant: { apiTokenScopes: ["DataExport", "InstallerDownload", "activeGateTokenManagement.create", "settings.read"] }
+})
+
+layer(withoutWrite.layer, { excludeTestServices: true, timeout: "300 seconds" })(
+  "log monitoring without settings.write",
+  (it) => {
+    it.effect("the settings condition says which scope is missing; nothing is created; the DaemonSet runs", () =>
+      Effect.gen(function* () {
+        const tenant = yield* Tenant
+        const namespace = withoutWrite.namespace
+        yield* asTest(
+          Kit.tokenSecret(namespace, "noscope", { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken })
+        )
+        yield* asTest(Kit.applyDynaKube(namespace, "noscope", { apiUrl: tenant.url, logMonitoring: {} }))
+        const dk = yield* Kit.waitFor(
+          "noscope: the settings condition is ScopeMissing and the DaemonSet exists",
+          asTest(Kit.getDynaKube(namespace, "noscope")),
+          (d) =>
+            Kit.conditionOf(d, "LogMonitoringSettings")?.reason === "ScopeMissing" &&
+            Kit.conditionOf(d, "LogMonitoringDaemonSet")?.status === "True",
+          "90 seconds"
+        )
+        assert.strictEqual(
+          Kit.conditionOf(dk, "LogMonitoringSettings")?.message,
+          "settings.write scope(s) missing: cannot query existing log monitoring setting and/or safely create new one."
+        )
+        assert.isFalse(yield* absent(Resources.DaemonSet, namespace, "noscope-logmonitoring"))
+        assert.lengthOf(
+          [...tenant.tenant.settings.values()].filter((o) => o.schemaId === Settings.schemaId),
+          0
+        )
+      })
+    )
+  }
+)
