@@ -135,10 +135,16 @@ const reconcileStandalone = (scope: ReconcileScope) =>
       recreate: DaemonSet.recreateLogMonitoringDaemonSet
     }).pipe(Effect.tapError(onKubeError(scope, conditionTypes.daemonSet)))
     if (written.action === "unchanged" && condition(scope, conditionTypes.daemonSet)?.status === "True") return
-    const updated = written.action === "updated" || written.action === "recreated"
-    const reason = updated ? reasons.daemonSetUpdated : reasons.daemonSetCreated
-    setCondition(scope, { type: conditionTypes.daemonSet, status: "True", reason, message: `${name} created` })
+    // The condition says "created" whatever happened (as the original's); the Event tells updates apart.
+    setCondition(scope, {
+      type: conditionTypes.daemonSet,
+      status: "True",
+      reason: reasons.daemonSetCreated,
+      message: `${name} created`
+    })
     if (written.action !== "unchanged") {
+      const updated = written.action === "updated" || written.action === "recreated"
+      const reason = updated ? reasons.daemonSetUpdated : reasons.daemonSetCreated
       yield* (yield* EventRecorder).event(regarding(scope), "Normal", reason, `DaemonSet ${name} ${written.action}.`)
     }
   })
@@ -178,9 +184,10 @@ const reconcileSettings = (scope: ReconcileScope) =>
       Effect.tapError(() => Effect.sync(() => setCondition(scope, Settings.errorCondition)))
     )
     if (!created.ok) {
+      // Deviation: the original sets this only for platform tokens and otherwise asks again on every reconcile;
+      // here a 403 waits for the request threshold like a missing scope.
       yield* Effect.logInfo("The token cannot manage log monitoring settings; skipped.")
-      if (tenant.platformToken) setCondition(scope, Settings.forbiddenCondition)
-      else removeCondition(scope, conditionTypes.settings)
+      setCondition(scope, Settings.forbiddenCondition)
       return
     }
     setCondition(scope, Settings.existsCondition)

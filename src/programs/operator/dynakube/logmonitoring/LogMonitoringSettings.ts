@@ -138,7 +138,7 @@ export const scopeMissingCondition = (missing: ReadonlyArray<string>): Condition
   message: `${missing.join(", ")} scope(s) missing: cannot query existing log monitoring setting and/or safely create new one.`
 })
 
-/** The tenant answered 403 (a platform token without the permission). @category conditions @since 0.1.0 */
+/** The tenant answered 403: the token may not manage settings. @category conditions @since 0.1.0 */
 export const forbiddenCondition: ConditionUpdate = {
   type: conditionType,
   status: "False",
