@@ -162,6 +162,32 @@ layer(harness.layer, { excludeTestServices: true, timeout: "400 seconds" })("KSP
         assert.strictEqual(settingsReads.length, 0, "no KSPM settings look-up within the threshold")
         assert.strictEqual(yield* Effect.map(kspmSettingsObjects, (o) => o.length), 1)
 
+        // A deleted token Secret is created again with a new token; the new hash rolls the collector and the AG.
+        yield* (yield* TestKube).delete(Resources.Secret, "posture-kspm-token", { namespace: ns })
+        const renewed = yield* Kit.waitFor(
+          "a new token Secret exists",
+          get<Data>(Resources.Secret, ns, "posture-kspm-token"),
+          (s) => s.metadata?.uid !== secret.metadata?.uid,
+          settled
+        )
+        assert.notStrictEqual(renewed.data?.["kspm-token"], secret.data?.["kspm-token"])
+        const newHash = KspmToken.tokenSecretHash(renewed.data ?? {})
+        yield* Kit.waitFor(
+          "the status and both pod templates carry the new hash",
+          Effect.gen(function* () {
+            const d = yield* asTest(Kit.getDynaKube(ns, "posture"))
+            const c = yield* get<Workload>(Resources.DaemonSet, ns, "posture-node-config-collector")
+            const a = yield* get<Workload>(Resources.StatefulSet, ns, "posture-activegate")
+            return [
+              (d.status as any)?.kspm?.tokenSecretHash,
+              c.spec.template.metadata.annotations?.[hashAnnotation],
+              a.spec.template.metadata.annotations?.[hashAnnotation]
+            ]
+          }),
+          (hashes) => hashes.every((h) => h === newHash),
+          settled
+        )
+
         // spec.kspm removed: Secret, DaemonSet, hash and conditions go; the ActiveGate loses the mount.
         yield* dynakube("posture", spec([], false))
         yield* Kit.waitUntil(
