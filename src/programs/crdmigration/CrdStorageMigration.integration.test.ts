@@ -11,6 +11,8 @@ import { Effect, Fiber, Layer } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { ensureHelm } from "../../../e2e/chart/Helm.ts"
+import { render } from "../../../e2e/chart/Render.ts"
 import { startControlPlane, type ControlPlane } from "../../../e2e/controlplane/ControlPlane.ts"
 import { dynaKubeCrd, edgeConnectCrd, type Crd as GeneratedCrd } from "../../schemas/Crds.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
@@ -161,7 +163,50 @@ const waitForStorageVersion = async (
   })
 }
 
-/** What must survive the migration: everything but resourceVersion and managedFields. */
+/** Back to v1beta5 storage for one new object, then the hub again: storedVersions lists both once more. */
+const storeOneInV1beta5 = async (name: string) => {
+  await putCrd(crdStoring(dynaKubeCrd({ conversion: "None" }), "v1beta5"))
+  await waitForStorageVersion("dynakubes", dynaKube, dynaKubeV1beta5, "v1beta5")
+  await runKube(KubeClient.use((kube) => kube.create(dynaKubeV1beta5, dynaKube(name))))
+  await putCrd(crdStoring(dynaKubeCrd({ conversion: "None" }), "v1beta6"))
+  await waitForStorageVersion("dynakubes", dynaKube, Resources.DynaKube, "v1beta6")
+  expect(await storedApiVersion("dynakubes", name)).toBe("dynatrace.com/v1beta5")
+  expect((await getCrd("dynakubes.dynatrace.com")).status?.storedVersions).toEqual(["v1beta6", "v1beta5"])
+}
+
+const kubectl = (args: ReadonlyArray<string>, input?: string): string => {
+  const result = spawnSync(path.join(plane.binDir, "kubectl"), ["--kubeconfig", plane.kubeconfigPath, ...args], {
+    encoding: "utf8",
+    timeout: 60_000,
+    ...(input === undefined ? {} : { input })
+  })
+  if (result.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${result.stderr}`)
+  return result.stdout
+}
+
+/** A kubeconfig that authenticates with a bound token of the service account (TokenRequest). */
+const serviceAccountKubeconfig = (serviceAccount: string): string => {
+  const token = kubectl(["-n", namespace, "create", "token", serviceAccount, "--duration=1h"]).trim()
+  const ca = fs.readFileSync(plane.caFile).toString("base64")
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "test", cluster: { server: plane.server, "certificate-authority-data": ca } }],
+    users: [{ name: serviceAccount, user: { token } }],
+    contexts: [{ name: serviceAccount, context: { cluster: "test", user: serviceAccount } }],
+    "current-context": serviceAccount
+  })
+}
+
+/** Runs an effect as a service account (no retries: a Forbidden shows at once). */
+const runAs = <A, E>(serviceAccount: string, effect: Effect.Effect<A, E, KubeClient>): Promise<A> =>
+  Effect.runPromise(
+    effect.pipe(
+      Effect.provide(KubeClient.layerFromString(serviceAccountKubeconfig(serviceAccount), { retry: false }))
+    ) as Effect.Effect<A, unknown>
+  )
+
+/** The content of an object that must survive the migration: everything but resourceVersion and managedFields. */
 const content = (o: KubeObject) => {
   const { resourceVersion: _rv, managedFields: _mf, ...metadata } = o.metadata ?? {}
   return { ...o, metadata }
@@ -241,13 +286,7 @@ describe("crd-storage-migration (private control plane)", () => {
   }, 60_000)
 
   it("--retry: skips without a webhook Deployment, waits while it is not ready, then migrates", async () => {
-    // Back to v1beta5 storage for one new object, then the hub again: storedVersions has both once more.
-    await putCrd(crdStoring(dynaKubeCrd({ conversion: "None" }), "v1beta5"))
-    await waitForStorageVersion("dynakubes", dynaKube, dynaKubeV1beta5, "v1beta5")
-    await runKube(KubeClient.use((kube) => kube.create(dynaKubeV1beta5, dynaKube("dk-late"))))
-    await putCrd(crdStoring(dynaKubeCrd({ conversion: "None" }), "v1beta6"))
-    await waitForStorageVersion("dynakubes", dynaKube, Resources.DynaKube, "v1beta6")
-    expect(await storedApiVersion("dynakubes", "dk-late")).toBe("dynatrace.com/v1beta5")
+    await storeOneInV1beta5("dk-late")
 
     const fast = { namespace, baseDelay: "100 millis", maxDelay: "500 millis" } as const
     expect(await runKube(CrdStorageMigration.runWithRetry(fast))).toEqual({ _tag: "WebhookDeploymentMissing" })
@@ -283,6 +322,36 @@ describe("crd-storage-migration (private control plane)", () => {
     expect(outcome._tag).toBe("Done")
     expect((await getCrd("dynakubes.dynatrace.com")).status?.storedVersions).toEqual(["v1beta6"])
     expect(await storedApiVersion("dynakubes", "dk-late")).toBe("dynatrace.com/v1beta6")
+  }, 240_000)
+
+  it("works with exactly the chart's RBAC: the hook Job's account, and the operator's (init container, --retry)", async () => {
+    // The chart as `helm upgrade` renders it: the hook Job's account and roles, and the operator's.
+    const helm = await ensureHelm()
+    const accounts = ["dynatrace-operator", "dynatrace-operator-crd-storage-migration"]
+    const rbacKinds = ["ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
+    const rbac = render(helm, ["--is-upgrade"]).filter(
+      (o) => rbacKinds.includes(o.kind) && accounts.includes(o.metadata.name)
+    )
+    expect(rbac.length).toBe(10)
+    kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: rbac }))
+
+    await storeOneInV1beta5("dk-job")
+    const jobOutcomes = await runAs("dynatrace-operator-crd-storage-migration", CrdStorageMigration.run({ namespace }))
+    expect(jobOutcomes.map((o) => o._tag)).toEqual(["Migrated", "UpToDate"])
+    expect(await storedApiVersion("dynakubes", "dk-job")).toBe("dynatrace.com/v1beta6")
+
+    await storeOneInV1beta5("dk-init")
+    // --retry would retry a Forbidden forever: the timeout turns a missing rule into a failure here.
+    const initOutcome = await runAs(
+      "dynatrace-operator",
+      CrdStorageMigration.runWithRetry({ namespace }).pipe(Effect.timeout("90 seconds"))
+    )
+    expect(initOutcome).toMatchObject({
+      _tag: "Done",
+      crds: [{ _tag: "Migrated", rewritten: 10 }, { _tag: "UpToDate" }]
+    })
+    expect(await storedApiVersion("dynakubes", "dk-init")).toBe("dynatrace.com/v1beta6")
+    expect((await getCrd("dynakubes.dynatrace.com")).status?.storedVersions).toEqual(["v1beta6"])
   }, 240_000)
 
   it("runs as the command the chart calls, and fails with one clear line when the apiserver is unreachable", () => {
