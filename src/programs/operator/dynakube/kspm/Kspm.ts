@@ -137,8 +137,8 @@ export const tokenPhase: Phase<OperatorCaches | KubeClient> = {
 // ---------------------------------------------------------------------------------------------------------------------
 // Settings
 
-/** The settings object: looked up and created at most once per threshold (a tenant call). */
-const reconcileSettings = (scope: ReconcileScope) =>
+/** The settings part of the `kspm` phase: looked up and created at most once per threshold (a tenant call). */
+export const reconcileSettings = (scope: ReconcileScope) =>
   Effect.gen(function* () {
     const tenant = scope.tenant
     if (tenant === undefined) return
