@@ -2,7 +2,8 @@
  * The OpenTelemetry collector phase of a DynaKube reconcile (spec §2.2.11), in the original's order: Service,
  * endpoint ConfigMap, configuration ConfigMap, StatefulSet. Objects come from the pure builders of this folder and
  * are written through `ObjectSync` with cache reads, so an unchanged DynaKube costs no write; the phase makes no
- * tenant call.
+ * tenant call. Service and ConfigMaps exist with telemetryIngest; the StatefulSet with telemetryIngest or
+ * Prometheus extensions (then it also mounts the extensions token and the EEC certificate).
  *
  * Conditions, named as the original names them: `OTELCService`, `OtelpApiEndpointConfigMap`,
  * `OTELCConfigurationConfigMap`, `OtelStatefulSet`. telemetryIngest without a data-ingest token sets `Tokens` to
@@ -65,11 +66,17 @@ const removeServices = (scope: ReconcileScope, keep: string | undefined) =>
     }
   })
 
-/** The `data` hash of a Secret in the DynaKube's namespace; fails when it does not exist. */
+/**
+ * The `data` hash of a Secret in the DynaKube's namespace; fails when it does not exist. A cache miss is confirmed
+ * with a GET (the extensions phase may have created the Secret a moment ago).
+ */
 const secretHash = (scope: ReconcileScope, name: string, what: string) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
-    const secret = yield* caches.secrets.get(keyOf(scope.namespace, name))
+    const cached = yield* caches.secrets.get(keyOf(scope.namespace, name))
+    const secret = Option.isSome(cached)
+      ? cached
+      : yield* ObjectSync.readWithGet<KubeObject>(Resources.Secret, scope.namespace, name)
     if (Option.isNone(secret)) return yield* fail(`${what} secret ${scope.namespace}:${name} not found`)
     const data = (secret.value as KubeObject & { data?: Readonly<Record<string, string>> }).data ?? {}
     return OtelCollectorStatefulSet.dataHash(data)
@@ -182,7 +189,10 @@ const reconcileStatefulSet = (scope: ReconcileScope, configText: string | undefi
       dataIngestTokenHash:
         telemetryIngest && token !== undefined ? OtelCollectorStatefulSet.secureHash(Redacted.value(token)) : undefined,
       telemetryIngestTlsHash:
-        telemetryIngest && tlsRef !== "" ? yield* secretHash(scope, tlsRef, "telemetryIngest TLS") : undefined
+        telemetryIngest && tlsRef !== "" ? yield* secretHash(scope, tlsRef, "telemetryIngest TLS") : undefined,
+      extensionsTlsHash: OtelCollector.prometheusEnabled(dk)
+        ? yield* secretHash(scope, OtelCollectorStatefulSet.extensionsTlsSecretName(dk), "extensions TLS")
+        : undefined
     })
     const written = yield* ObjectSync.ensure(Resources.StatefulSet, sts, {
       read: caches.read,
@@ -212,8 +222,8 @@ const reconcileStatefulSet = (scope: ReconcileScope, configText: string | undefi
   })
 
 /**
- * The collector phase. The StatefulSet is deployed for telemetryIngest; the Prometheus-extensions collector needs the
- * Extension Execution Controller, which this build does not deploy yet (see docs/operator.md).
+ * The collector phase: Service and ConfigMaps with telemetryIngest, the StatefulSet with telemetryIngest or
+ * Prometheus extensions (then it reads its configuration from the Extension Execution Controller).
  * @category phases
  * @since 0.1.0
  */
@@ -223,9 +233,9 @@ export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
     Effect.gen(function* () {
       const caches = yield* OperatorCaches
       const dk = current(scope)
-      const enabled = OtelCollector.telemetryIngestEnabled(dk) && scope.tenant !== undefined
-      if (!enabled) {
-        yield* cleanupConfiguration(scope)
+      const enabled = scope.tenant !== undefined
+      if (!enabled || !OtelCollector.telemetryIngestEnabled(dk)) yield* cleanupConfiguration(scope)
+      if (!enabled || !OtelCollector.collectorEnabled(dk)) {
         yield* ObjectSync.ensureAbsent(
           Resources.StatefulSet,
           scope.namespace,
@@ -235,7 +245,7 @@ export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
         removeCondition(scope, conditionTypes.statefulSet)
         return Controller.done
       }
-      const configText = yield* reconcileConfiguration(scope)
+      const configText = OtelCollector.telemetryIngestEnabled(dk) ? yield* reconcileConfiguration(scope) : undefined
       yield* reconcileStatefulSet(scope, configText)
       return Controller.done
     })

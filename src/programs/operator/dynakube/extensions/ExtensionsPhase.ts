@@ -1,0 +1,227 @@
+/**
+ * The extensions phase of a DynaKube reconcile (spec §2.2.11), in the original's order: token Secret, Service,
+ * TLS Secret, Extension Execution Controller StatefulSet. Objects come from the pure builders of this folder and
+ * are written through `ObjectSync` with cache reads (no write when nothing changed). The only tenant call is the
+ * public `eec` image lookup when the template names no image; it is served from the response cache within
+ * `dynatraceApiRequestThreshold`.
+ *
+ * Conditions, named as the original names them: `ExtensionsSecret`, `ExtensionsService`, `ExtensionsTLSSecret`
+ * (set when the self-signed certificate is created), `ExtensionControllerStatefulSet` (False, reason
+ * `StatefulSetOutdated`, while the ActiveGate tenant UUID or the kube-system UID is unknown).
+ *
+ * The token and self-signed TLS Secrets hold values made here, so they are created once and kept; before creating
+ * one, a cache miss is confirmed with a GET, so a lagging cache never replaces live tokens.
+ *
+ * SQL extension executors (`databases[]`) are not deployed by this build.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Option } from "effect"
+import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
+import { KubeClient } from "../../../../services/KubeClient.ts"
+import type { KubeObject } from "../../../../services/kube/KubeObject.ts"
+import type { Resource } from "../../../../services/kube/Resource.ts"
+import * as Resources from "../../../../services/kube/Resources.ts"
+import { EventRecorder } from "../../EventRecorder.ts"
+import { OperatorCaches } from "../../OperatorCaches.ts"
+import * as Controller from "../../runtime/Controller.ts"
+import * as ObjectSync from "../../runtime/ObjectSync.ts"
+import { recreateActiveGateStatefulSet } from "../activegate/ActiveGateStatefulSet.ts"
+import { readWorkloadFlags } from "../oneagent/WorkloadFlags.ts"
+import { ComponentError, type Phase, type ReconcileScope, removeCondition, setCondition } from "../ReconcileScope.ts"
+import { dataHash, imageOf } from "../otelc/OtelCollectorStatefulSet.ts"
+import * as ExtensionControllerStatefulSet from "./ExtensionControllerStatefulSet.ts"
+import * as Extensions from "./Extensions.ts"
+
+/** Condition types, as the original names them. @category constants @since 0.1.0 */
+export const conditionTypes = {
+  secret: "ExtensionsSecret",
+  service: "ExtensionsService",
+  tlsSecret: "ExtensionsTLSSecret",
+  statefulSet: "ExtensionControllerStatefulSet",
+  /** An older name of the StatefulSet condition, removed when found. */
+  legacyStatefulSet: "ExtensionsControllerStatefulSet"
+} as const
+
+const current = (scope: ReconcileScope): DynaKube => ({ ...scope.dk, status: scope.status })
+
+const fail = (message: string) => new ComponentError({ component: "extensions", message })
+
+/** The object from the cache, or — when the cache has none — from a GET (the cache may lag our own create). */
+const readConfirmed = (scope: ReconcileScope, resource: Resource, name: string) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const cached = yield* caches.read<KubeObject>(resource, scope.namespace, name)
+    if (Option.isSome(cached)) return cached
+    return yield* ObjectSync.readWithGet<KubeObject>(resource, scope.namespace, name)
+  })
+
+const dataOf = (obj: KubeObject): Readonly<Record<string, string>> =>
+  (obj as KubeObject & { data?: Readonly<Record<string, string>> }).data ?? {}
+
+/** Creates `desired` only when no object of its name exists; returns the live or created object. */
+const createOnce = (scope: ReconcileScope, desired: Effect.Effect<KubeObject, ComponentError>, name: string) =>
+  Effect.gen(function* () {
+    const existing = yield* readConfirmed(scope, Resources.Secret, name)
+    if (Option.isSome(existing)) return { object: existing.value, created: false }
+    const written = yield* ObjectSync.ensure(Resources.Secret, yield* desired)
+    return { object: written.object, created: true }
+  })
+
+const cleanup = (scope: ReconcileScope) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const read = { read: caches.read }
+    const names = Extensions.extensionNames(scope.name)
+    yield* ObjectSync.ensureAbsent(Resources.StatefulSet, scope.namespace, names.statefulSet, read)
+    yield* ObjectSync.ensureAbsent(Resources.Service, scope.namespace, names.service, read)
+    yield* ObjectSync.ensureAbsent(Resources.Secret, scope.namespace, names.tokenSecret, read)
+    yield* ObjectSync.ensureAbsent(Resources.Secret, scope.namespace, names.selfSignedTlsSecret, read)
+    for (const type of [
+      conditionTypes.secret,
+      conditionTypes.service,
+      conditionTypes.tlsSecret,
+      conditionTypes.statefulSet
+    ]) {
+      removeCondition(scope, type)
+    }
+  })
+
+/** The EEC image: the template's `imageRef` when it names one, else the public registry's `eec` image. */
+const resolveImage = (scope: ReconcileScope, dk: DynaKube) =>
+  Effect.gen(function* () {
+    const ref = dk.spec.templates?.extensionExecutionController?.imageRef
+    if ((ref?.repository ?? "") !== "" && ((ref?.tag ?? "") !== "" || (ref?.digest ?? "") !== "")) {
+      return imageOf(ref ?? {})
+    }
+    const tenant = scope.tenant
+    if (tenant === undefined) return yield* fail("no tenant client to resolve the eec image")
+    const images = yield* tenant.api.containerImages(dk.spec.publicRegistryOverride)
+    const eec = images.find((i) => i.type === "eec")
+    if (eec === undefined) return yield* fail("the tenant offers no public eec image")
+    return eec.imageUri
+  })
+
+const reconcileStatefulSet = (scope: ReconcileScope, tlsSecretHash: string) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const dk = current(scope)
+    const name = Extensions.extensionNames(scope.name).statefulSet
+    const outdated = (why: string) =>
+      Effect.gen(function* () {
+        setCondition(scope, {
+          type: conditionTypes.statefulSet,
+          status: "False",
+          reason: "StatefulSetOutdated",
+          message: `${name} outdated`
+        })
+        return yield* fail(why)
+      })
+    if ((dk.status?.activeGate?.connectionInfoStatus?.tenantUUID ?? "") === "")
+      return yield* outdated("tenantUUID unknown")
+    if ((dk.status?.kubeSystemUUID ?? "") === "") return yield* outdated("kubeSystemUUID unknown")
+    const image = yield* resolveImage(scope, dk)
+    const sts = ExtensionControllerStatefulSet.buildExtensionControllerStatefulSet({
+      dynakube: dk,
+      operator: scope.operator,
+      flags: readWorkloadFlags(dk),
+      image,
+      tlsSecretHash
+    })
+    const written = yield* ObjectSync.ensure(Resources.StatefulSet, sts, {
+      read: caches.read,
+      recreate: recreateActiveGateStatefulSet
+    })
+    setCondition(scope, {
+      type: conditionTypes.statefulSet,
+      status: "True",
+      reason: "StatefulSetCreated",
+      message: `${name} created`
+    })
+    if (written.action !== "unchanged") {
+      const reason = written.action === "created" ? "StatefulSetCreated" : "StatefulSetUpdated"
+      yield* (yield* EventRecorder).event(
+        {
+          apiVersion: scope.owner.apiVersion,
+          kind: scope.owner.kind,
+          name: scope.name,
+          namespace: scope.namespace,
+          uid: scope.owner.uid
+        },
+        "Normal",
+        reason,
+        `StatefulSet ${name} ${written.action}.`
+      )
+    }
+  })
+
+/**
+ * The extensions phase.
+ * @category phases
+ * @since 0.1.0
+ */
+export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
+  name: "extensions",
+  run: (scope) =>
+    Effect.gen(function* () {
+      const caches = yield* OperatorCaches
+      const read = { read: caches.read }
+      const dk = current(scope)
+      const names = Extensions.extensionNames(scope.name)
+      const input = { dynakube: dk, operator: scope.operator }
+      removeCondition(scope, conditionTypes.legacyStatefulSet)
+      if (!Extensions.extensionsEnabled(dk) || scope.tenant === undefined) {
+        yield* cleanup(scope)
+        return Controller.done
+      }
+
+      yield* createOnce(
+        scope,
+        Effect.sync(() => Extensions.buildTokenSecret(input)),
+        names.tokenSecret
+      )
+      setCondition(scope, {
+        type: conditionTypes.secret,
+        status: "True",
+        reason: "SecretCreated",
+        message: `${names.tokenSecret} created`
+      })
+
+      yield* ObjectSync.ensure(Resources.Service, Extensions.buildService(input), read)
+      setCondition(scope, {
+        type: conditionTypes.service,
+        status: "True",
+        reason: "ServiceCreated",
+        message: `${names.service} created`
+      })
+
+      let tls: KubeObject
+      if (Extensions.needsSelfSignedTls(dk)) {
+        const made = yield* createOnce(
+          scope,
+          Extensions.buildSelfSignedTlsSecret(input).pipe(Effect.mapError((e) => fail(e.message))),
+          names.selfSignedTlsSecret
+        )
+        if (made.created) {
+          setCondition(scope, {
+            type: conditionTypes.tlsSecret,
+            status: "True",
+            reason: "SecretCreated",
+            message: `${names.selfSignedTlsSecret} created`
+          })
+        }
+        tls = made.object
+      } else {
+        yield* ObjectSync.ensureAbsent(Resources.Secret, scope.namespace, names.selfSignedTlsSecret, read)
+        removeCondition(scope, conditionTypes.tlsSecret)
+        const user = yield* readConfirmed(scope, Resources.Secret, Extensions.tlsSecretName(dk))
+        if (Option.isNone(user)) {
+          return yield* fail(`extensions TLS secret ${scope.namespace}:${Extensions.tlsSecretName(dk)} not found`)
+        }
+        tls = user.value
+      }
+
+      yield* reconcileStatefulSet(scope, dataHash(dataOf(tls)))
+      return Controller.done
+    })
+}
