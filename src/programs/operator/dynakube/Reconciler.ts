@@ -40,6 +40,7 @@ import * as Components from "./Components.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as DeploymentMetadata from "./DeploymentMetadata.ts"
 import * as DeploymentPhase from "./DeploymentPhase.ts"
+import * as ExtensionsPhase from "./extensions/ExtensionsPhase.ts"
 import * as FeatureFlags from "./FeatureFlags.ts"
 import * as Features from "./Features.ts"
 import * as Kspm from "./kspm/Kspm.ts"
@@ -82,6 +83,7 @@ export const phases: ReadonlyArray<Phase<Services>> = [
   Istio.activeGatePhase,
   Kspm.tokenPhase,
   Components.activeGate,
+  ExtensionsPhase.phase,
   OtelCollectorPhase.phase,
   Istio.oneAgentPhase,
   Kspm.phase,
