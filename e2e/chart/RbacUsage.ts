@@ -124,9 +124,9 @@ export const needs: Readonly<Record<ServiceAccountName, ReadonlyArray<Need>>> = 
     {
       group: "apps",
       resource: "deployments",
-      verbs: ["get", "list", "watch", "create", "patch"],
+      verbs: ["get", "list", "watch", "create", "patch", "delete"],
       scope: "namespace",
-      why: "EdgeConnect Deployment (ObjectSync); webhook Deployment (certificate owner); own Deployment (node cache owner)"
+      why: "EdgeConnect Deployment (ObjectSync); webhook Deployment (certificate owner); own Deployment (node cache owner); SQL extension executors (created per databases[] entry, deleted when it goes)"
     },
     {
       group: "networking.istio.io",
