@@ -249,7 +249,9 @@ export const layer = (options: LayerOptions): Layer.Layer<InjectionContext, neve
         return dk
       }
 
-      const getNamespace = Effect.fn("InjectionContext.namespace")(function* (name: string) {
+      // The lookups below run on every admission (and are cache hits nearly always): untraced, like
+      // `PodMutator.handle`, because a span per call costs more than the lookup and the webhook installs no tracer.
+      const getNamespace = Effect.fnUntraced(function* (name: string) {
         const cached = yield* namespaces.get(name)
         const fromCache = Option.flatMap(cached, (raw) => Result.getSuccess(decodeNamespace(raw)))
         // The pod webhook only sees labelled namespaces; an unlabelled or missing cache entry is just stale.
@@ -260,7 +262,7 @@ export const layer = (options: LayerOptions): Layer.Layer<InjectionContext, neve
         return Option.flatMap(live, (raw) => Result.getSuccess(decodeNamespace(raw)))
       })
 
-      const getDynakube = Effect.fn("InjectionContext.dynakube")(function* (name: string) {
+      const getDynakube = Effect.fnUntraced(function* (name: string) {
         const cached = yield* dynakubeInformer.get(`${options.operatorNamespace}/${name}`)
         const raw = Option.isSome(cached)
           ? cached
@@ -275,7 +277,7 @@ export const layer = (options: LayerOptions): Layer.Layer<InjectionContext, neve
         all.map(decodeCached).filter((dk): dk is DynaKube => dk !== undefined)
       ).pipe(Effect.withSpan("InjectionContext.dynakubes"))
 
-      const ensureSecret = Effect.fn("InjectionContext.ensureSecret")(function* (
+      const ensureSecret = Effect.fnUntraced(function* (
         namespace: string,
         name: string,
         source: SecretSource,
@@ -321,7 +323,7 @@ export const layer = (options: LayerOptions): Layer.Layer<InjectionContext, neve
         return yield* Effect.as(remember, true)
       })
 
-      const workload = Effect.fn("InjectionContext.workload")(function* (pod: Pod, namespace: string) {
+      const workload = Effect.fnUntraced(function* (pod: Pod, namespace: string) {
         const owner = primaryOwner(pod.metadata.ownerReferences)
         const cached = owner?.uid === undefined ? undefined : owners.get(owner.uid)
         if (cached !== undefined) return cached
