@@ -16,6 +16,7 @@ import { Clock, Duration, Effect, FileSystem, Option } from "effect"
 import * as path from "node:path"
 import { NodeFs } from "../services/NodeFs.ts"
 import * as CsiError from "./CsiError.ts"
+import * as FsCalls from "./FsCalls.ts"
 import type { DataDir } from "./DataDir.ts"
 import * as GoDuration from "../services/certs/GoDuration.ts"
 import type { PublishRequest } from "./VolumeRequest.ts"
@@ -42,9 +43,9 @@ export const resolveCodeModule = Effect.fn("AppVolume.resolveCodeModule")(functi
   dynakube: string
 ) {
   const fs = yield* FileSystem.FileSystem
-  const real = yield* fs.realPath(dataDir.latestCodeModule(dynakube)).pipe(Effect.option)
+  const real = yield* FsCalls.realPath(dataDir.latestCodeModule(dynakube)).pipe(Effect.option)
   if (Option.isNone(real)) return Option.none<string>()
-  const codeModules = yield* fs.realPath(dataDir.codeModules).pipe(Effect.orElseSucceed(() => dataDir.codeModules))
+  const codeModules = yield* FsCalls.realPath(dataDir.codeModules).pipe(Effect.orElseSucceed(() => dataDir.codeModules))
   if (!isInside(real.value, codeModules)) {
     return yield* CsiError.internal(
       `${dataDir.latestCodeModule(dynakube)} points to ${real.value}, which is not a code module under ${codeModules}`
@@ -141,10 +142,14 @@ export const publish = Effect.fn("AppVolume.publish")(function* (dataDir: DataDi
   // Bookkeeping link <dk>/appmounts/<ns>/<pod> -> appmounts/<vol>, replaced atomically (rename over the old one).
   yield* fs.makeDirectory(path.dirname(podInfoLink), { recursive: true }).pipe(orInternal)
   const staging = `${podInfoLink}.${vol}.tmp`
-  yield* fs.remove(staging, { force: true }).pipe(orInternal)
+  yield* FsCalls.unlinkIfPresent(staging).pipe(orInternal)
   yield* fs.symlink(dataDir.appMount(vol), staging).pipe(orInternal)
   yield* fs.rename(staging, podInfoLink).pipe(orInternal)
-  yield* fs.remove(dataDir.mountStart(vol), { recursive: true, force: true }).pipe(orInternal)
+  // The retry marker is an empty directory (single rmdir); anything else there is removed the long way.
+  yield* FsCalls.removeEmptyDirIfPresent(dataDir.mountStart(vol)).pipe(
+    Effect.catchTag("FsCallError", () => fs.remove(dataDir.mountStart(vol), { recursive: true, force: true })),
+    orInternal
+  )
   return mountedOutcome(lower.value)
 })
 

@@ -12,9 +12,10 @@
  *
  * @since 0.1.0
  */
-import { Effect, FileSystem } from "effect"
+import { Effect, Option } from "effect"
 import * as path from "node:path"
 import * as CsiError from "./CsiError.ts"
+import * as FsCalls from "./FsCalls.ts"
 
 const isInside = (child: string, parent: string): boolean => child.startsWith(parent === "/" ? "/" : `${parent}/`)
 
@@ -39,16 +40,22 @@ export const validate = Effect.fn("TargetPath.validate")(function* (raw: string,
     )
   }
 
-  // A symlink in an ancestor that already exists could still lead elsewhere: resolve the deepest existing one.
-  const fs = yield* FileSystem.FileSystem
-  const realPods = yield* fs
-    .realPath(pods)
-    .pipe(Effect.mapError(() => CsiError.internal(`kubelet pods directory ${JSON.stringify(pods)} is not accessible`)))
+  // A symlink in an ancestor that already exists could still lead elsewhere: resolve the deepest existing one
+  // (one realpath(3) per level tried; the kubelet has created the target's parent, so usually one or two).
+  const realPods = yield* FsCalls.realPath(pods).pipe(
+    Effect.mapError(() => CsiError.internal(`kubelet pods directory ${JSON.stringify(pods)} is not accessible`))
+  )
   let probe = target
-  while (probe !== pods && !(yield* fs.exists(probe).pipe(Effect.orElseSucceed(() => false)))) {
-    probe = path.dirname(probe)
+  let real = probe === pods ? realPods : undefined
+  while (real === undefined) {
+    const resolved = yield* FsCalls.realPath(probe).pipe(Effect.option)
+    if (Option.isSome(resolved)) {
+      real = resolved.value
+    } else {
+      probe = path.dirname(probe)
+      if (probe === pods) real = realPods
+    }
   }
-  const real = yield* fs.realPath(probe).pipe(Effect.orElseSucceed(() => probe))
   const inside = probe === pods ? real === realPods : isInside(real, realPods)
   if (!inside) {
     return yield* CsiError.invalidArgument(
