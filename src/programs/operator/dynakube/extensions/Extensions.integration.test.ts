@@ -55,6 +55,26 @@ const reconcileCount = Effect.gen(function* () {
   return total
 })
 
+/** Pokes a converged DynaKube three times (annotation changes) and asserts that no reconcile wrote anything. */
+const steadyState = (name: string, spec: Record<string, unknown>) =>
+  Effect.gen(function* () {
+    const kube = yield* KubeClient
+    yield* Effect.sleep("3 seconds")
+    const before = yield* kube.requestStats
+    const reconcilesBefore = yield* reconcileCount
+    for (let i = 0; i < 3; i++) {
+      yield* asTest(Kit.applyDynaKube(ns, name, spec, { poke: `${i}` }))
+      yield* Kit.waitUntil(
+        "a reconcile ran",
+        Effect.map(reconcileCount, (n) => n > reconcilesBefore + i),
+        "60 seconds"
+      )
+    }
+    yield* Effect.sleep("1 second")
+    const diff = RequestCounter.diff(yield* kube.requestStats, before)
+    assert.strictEqual(diff.writes, 0, `writes: ${JSON.stringify(diff.byRequest)}`)
+  })
+
 layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("Extensions", (it) => {
   it.effect(
     "Prometheus: tokens, Service, self-signed TLS, EEC and collector; tokens kept, zero writes; user TLS; off removes all",
@@ -141,21 +161,7 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("Ext
         assert.include(agEnv["DT_CAPABILITIES"] ?? "", "extension_controller")
 
         // Steady state: no writes, and the tokens stay what they were.
-        const kube = yield* KubeClient
-        yield* Effect.sleep("3 seconds")
-        const before = yield* kube.requestStats
-        const reconcilesBefore = yield* reconcileCount
-        for (let i = 0; i < 3; i++) {
-          yield* asTest(Kit.applyDynaKube(ns, "ext", spec, { poke: `${i}` }))
-          yield* Kit.waitUntil(
-            "a reconcile ran",
-            Effect.map(reconcileCount, (n) => n > reconcilesBefore + i),
-            "60 seconds"
-          )
-        }
-        yield* Effect.sleep("1 second")
-        const diff = RequestCounter.diff(yield* kube.requestStats, before)
-        assert.strictEqual(diff.writes, 0, `writes: ${JSON.stringify(diff.byRequest)}`)
+        yield* steadyState("ext", spec)
         const tokensAfter = yield* get<Secret>(Resources.Secret, ns, "ext-extensions-token")
         assert.deepStrictEqual(tokensAfter.data, tokens.data)
 
@@ -218,6 +224,67 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("Ext
         }
         // The user's Secret is theirs.
         assert.isFalse(yield* absent(Resources.Secret, ns, "my-eec-tls"))
+      }),
+    300_000
+  )
+
+  it.effect(
+    "databases: one executor Deployment per entry, the public EEC image; a removed entry loses its Deployment",
+    () =>
+      Effect.gen(function* () {
+        const tenant = yield* Tenant
+        yield* asTest(Kit.tokenSecret(ns, "dbs", { apiToken: tenant.apiToken }))
+        const spec = (ids: ReadonlyArray<string>) => ({
+          apiUrl: tenant.url,
+          extensions: { databases: ids.map((id) => ({ id })) },
+          templates: {
+            sqlExtensionExecutor: { imageRef: { repository: "registry.example.com/sql-exec", tag: "1.2.3" } }
+          }
+        })
+        yield* asTest(Kit.applyDynaKube(ns, "dbs", spec(["db1", "db2"])))
+        const dk = yield* Kit.waitFor(
+          "the executors are applied",
+          asTest(Kit.getDynaKube(ns, "dbs")),
+          (d) => Kit.conditionOf(d, "DatabaseDatasourcesAvailable")?.status === "True",
+          "120 seconds"
+        )
+        assert.strictEqual(Kit.conditionOf(dk, "DatabaseDatasourcesAvailable")?.reason, "DeploymentsApplied")
+        assert.strictEqual(
+          Kit.conditionOf(dk, "DatabaseDatasourcesAvailable")?.message,
+          "dbs-sql-ext-exec-db1, dbs-sql-ext-exec-db2"
+        )
+        const db1 = yield* get<StatefulSet>(Resources.Deployment, ns, "dbs-sql-ext-exec-db1")
+        assert.deepStrictEqual(db1.spec.template.spec.containers[0]?.args, [
+          `--url=https://dbs-extension-controller.${ns}:14599`
+        ])
+        // No image in the template: the EEC image comes from the tenant's public registry list.
+        const eec = yield* get<StatefulSet>(Resources.StatefulSet, ns, "dbs-extension-controller")
+        assert.include(eec.spec.template.spec.containers[0]?.image ?? "", "dynatrace-eec")
+        // Prometheus is off: no collector.
+        assert.isTrue(yield* absent(Resources.StatefulSet, ns, "dbs-otel-collector"))
+
+        yield* steadyState("dbs", spec(["db1", "db2"]))
+
+        yield* asTest(Kit.applyDynaKube(ns, "dbs", spec(["db1"])))
+        yield* Kit.waitUntil(
+          "db2's executor is gone",
+          absent(Resources.Deployment, ns, "dbs-sql-ext-exec-db2"),
+          "90 seconds"
+        )
+        assert.isFalse(yield* absent(Resources.Deployment, ns, "dbs-sql-ext-exec-db1"))
+        yield* asTest(Kit.applyDynaKube(ns, "dbs", { apiUrl: tenant.url }))
+        yield* Kit.waitUntil(
+          "the executors are gone",
+          absent(Resources.Deployment, ns, "dbs-sql-ext-exec-db1"),
+          "90 seconds"
+        )
+        const off = yield* Kit.waitFor(
+          "the executor condition is gone",
+          asTest(Kit.getDynaKube(ns, "dbs")),
+          (d) => Kit.conditionOf(d, "DatabaseDatasourcesAvailable") === undefined,
+          "60 seconds"
+        )
+        assert.isUndefined(Kit.conditionOf(off, "ExtensionControllerStatefulSet"))
       }),
     300_000
   )

@@ -12,14 +12,16 @@
  * The token and self-signed TLS Secrets hold values made here, so they are created once and kept; before creating
  * one, a cache miss is confirmed with a GET, so a lagging cache never replaces live tokens.
  *
- * SQL extension executors (`databases[]`) are not deployed by this build.
+ * SQL extension executors: one Deployment per `databases[]` entry (image from the template or the public
+ * `sql-extension-executor` image), condition `DatabaseDatasourcesAvailable` (reason `DeploymentsApplied`, listing
+ * at most three names); executors whose entry is gone are deleted (found by their labels).
  *
  * @since 0.1.0
  */
 import { Effect, Option } from "effect"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
 import { KubeClient } from "../../../../services/KubeClient.ts"
-import type { KubeObject } from "../../../../services/kube/KubeObject.ts"
+import { type KubeObject, keyOf } from "../../../../services/kube/KubeObject.ts"
 import type { Resource } from "../../../../services/kube/Resource.ts"
 import * as Resources from "../../../../services/kube/Resources.ts"
 import { EventRecorder } from "../../EventRecorder.ts"
@@ -32,6 +34,7 @@ import { ComponentError, type Phase, type ReconcileScope, removeCondition, setCo
 import { dataHash, imageOf } from "../otelc/OtelCollectorStatefulSet.ts"
 import * as ExtensionControllerStatefulSet from "./ExtensionControllerStatefulSet.ts"
 import * as Extensions from "./Extensions.ts"
+import * as SqlExecutorDeployment from "./SqlExecutorDeployment.ts"
 
 /** Condition types, as the original names them. @category constants @since 0.1.0 */
 export const conditionTypes = {
@@ -40,7 +43,8 @@ export const conditionTypes = {
   tlsSecret: "ExtensionsTLSSecret",
   statefulSet: "ExtensionControllerStatefulSet",
   /** An older name of the StatefulSet condition, removed when found. */
-  legacyStatefulSet: "ExtensionsControllerStatefulSet"
+  legacyStatefulSet: "ExtensionsControllerStatefulSet",
+  databases: "DatabaseDatasourcesAvailable"
 } as const
 
 const current = (scope: ReconcileScope): DynaKube => ({ ...scope.dk, status: scope.status })
@@ -68,6 +72,83 @@ const createOnce = (scope: ReconcileScope, desired: Effect.Effect<KubeObject, Co
     return { object: written.object, created: true }
   })
 
+/** Deletes the executor Deployments of this DynaKube whose name is not in `keep`. */
+const removeExecutors = (scope: ReconcileScope, keep: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const kube = yield* KubeClient
+    const wanted = SqlExecutorDeployment.sharedLabels(scope.name)
+    for (const deployment of yield* caches.deployments.list({ namespace: scope.namespace })) {
+      const labels = deployment.metadata?.labels ?? {}
+      const name = deployment.metadata?.name ?? ""
+      if (!Object.entries(wanted).every(([k, v]) => labels[k] === v) || keep.includes(name)) continue
+      yield* kube
+        .delete(Resources.Deployment, name, { namespace: scope.namespace })
+        .pipe(Effect.catchReason("KubeApiError", "NotFound", () => Effect.void))
+      yield* Effect.logInfo("Deleted an SQL extension executor.").pipe(Effect.annotateLogs({ deployment: name }))
+    }
+  })
+
+/** The executor image: the template's, else the public one (under its current or its former component name). */
+const executorImage = (scope: ReconcileScope, dk: DynaKube) =>
+  Effect.gen(function* () {
+    const fromTemplate = SqlExecutorDeployment.templateImage(dk)
+    if (fromTemplate !== undefined) return fromTemplate
+    const tenant = scope.tenant
+    if (tenant === undefined) return yield* fail("no tenant client to resolve the sql-extension-executor image")
+    const images = yield* tenant.api.containerImages(dk.spec.publicRegistryOverride)
+    const image =
+      images.find((i) => i.type === "sql-extension-executor") ??
+      images.find((i) => i.type === "dynatrace-sql-extension-executor")
+    if (image === undefined) return yield* fail("the tenant offers no public sql-extension-executor image")
+    return image.imageUri
+  })
+
+/** The condition message: the names, at most three, then how many more. */
+export const deploymentsMessage = (names: ReadonlyArray<string>): string =>
+  names.length > 3 ? [...names.slice(0, 3), `... ${names.length - 3} more omitted`].join(", ") : names.join(", ")
+
+const reconcileDatabases = (scope: ReconcileScope) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const dk = current(scope)
+    const databases = dk.spec.extensions?.databases ?? []
+    const names = databases.map((db) => SqlExecutorDeployment.deploymentName(scope.name, db.id))
+    yield* removeExecutors(scope, names)
+    if (databases.length === 0) {
+      removeCondition(scope, conditionTypes.databases)
+      return
+    }
+    const image = yield* executorImage(scope, dk)
+    for (const database of databases) {
+      const live = yield* caches.deployments.get(
+        keyOf(scope.namespace, SqlExecutorDeployment.deploymentName(scope.name, database.id))
+      )
+      const deployment = SqlExecutorDeployment.buildSqlExecutorDeployment({
+        dynakube: dk,
+        operator: scope.operator,
+        database,
+        image,
+        currentReplicas: Option.match(live, {
+          onNone: () => undefined,
+          onSome: (o) => (o as KubeObject & { spec?: { replicas?: number } }).spec?.replicas
+        })
+      })
+      const written = yield* ObjectSync.ensure(Resources.Deployment, deployment, { read: caches.read })
+      if (written.action !== "unchanged") {
+        yield* Effect.logInfo("Applied an SQL extension executor.").pipe(
+          Effect.annotateLogs({ deployment: deployment.metadata.name, action: written.action })
+        )
+      }
+    }
+    setCondition(scope, {
+      type: conditionTypes.databases,
+      status: "True",
+      reason: "DeploymentsApplied",
+      message: deploymentsMessage(names)
+    })
+  })
+
 const cleanup = (scope: ReconcileScope) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
@@ -85,6 +166,8 @@ const cleanup = (scope: ReconcileScope) =>
     ]) {
       removeCondition(scope, type)
     }
+    yield* removeExecutors(scope, [])
+    removeCondition(scope, conditionTypes.databases)
   })
 
 /** The EEC image: the template's `imageRef` when it names one, else the public registry's `eec` image. */
@@ -222,6 +305,7 @@ export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
       }
 
       yield* reconcileStatefulSet(scope, dataHash(dataOf(tls)))
+      yield* reconcileDatabases(scope)
       return Controller.done
     })
 }
