@@ -103,6 +103,8 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("OTe
         for (const type of ["OTELCService", "OtelpApiEndpointConfigMap", "OTELCConfigurationConfigMap"]) {
           assert.strictEqual(Kit.conditionOf(dk, type)?.status, "True", type)
         }
+        // No collector pod is ready (its service account is not installed here): the phase waits for it.
+        assert.strictEqual(dk.status?.["phase"], "Deploying")
 
         const service = yield* get<Service>(Resources.Service, ns, "ti-telemetry-ingest")
         assert.deepStrictEqual(
