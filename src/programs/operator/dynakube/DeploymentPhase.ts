@@ -3,8 +3,10 @@
  * `Running` when all are; `Error` is set by the reconciler when a phase failed. Read from the informer caches.
  *
  * Checked in the original's order, first non-Running wins: the ActiveGate StatefulSet (missing, or
- * `replicas - readyReplicas > 0`), then the OneAgent DaemonSet (missing, or `currentNumberScheduled - numberReady > 0`),
- * then the standalone log monitoring DaemonSet and the KSPM node-config collector DaemonSet (same rule).
+ * `replicas - readyReplicas > 0`), the extension controller StatefulSet and SQL executor Deployments
+ * (`extensions/Readiness.ts`), then the OneAgent DaemonSet (missing, or `currentNumberScheduled - numberReady > 0`),
+ * then the standalone log monitoring DaemonSet and the KSPM node-config collector DaemonSet (same rule), last the OTel
+ * collector StatefulSet (`otelc/Readiness.ts`).
  * Workloads this implementation does not deploy yet are not waited for.
  *
  * @since 0.1.0
@@ -16,7 +18,9 @@ import { keyOf } from "../../../services/kube/KubeObject.ts"
 import { OperatorCaches } from "../OperatorCaches.ts"
 import * as KspmDaemonSet from "./kspm/KspmDaemonSet.ts"
 import * as LogMonitoringDaemonSet from "./logmonitoring/LogMonitoringDaemonSet.ts"
+import * as ExtensionsReadiness from "./extensions/Readiness.ts"
 import * as Names from "./Names.ts"
+import * as OtelcReadiness from "./otelc/Readiness.ts"
 import type { ReconcileScope } from "./ReconcileScope.ts"
 
 interface WorkloadStatus extends KubeObject {
@@ -52,6 +56,7 @@ export const compute = (scope: ReconcileScope, deployed: Deployed) =>
       const sts = yield* caches.statefulSets.get(keyOf(scope.namespace, n.activeGateStatefulSet))
       if (Option.isNone(sts) || !statefulSetReady(sts.value as WorkloadStatus)) return "Deploying" as DynaKubePhase
     }
+    if (!(yield* ExtensionsReadiness.extensionsReady(scope))) return "Deploying" as DynaKubePhase
     if (scope.features.hostAgent && deployed.oneAgentDaemonSet) {
       const ds = yield* caches.daemonSets.get(keyOf(scope.namespace, n.oneAgentDaemonSet))
       if (Option.isNone(ds) || !daemonSetReady(ds.value as WorkloadStatus)) return "Deploying" as DynaKubePhase
@@ -64,5 +69,6 @@ export const compute = (scope: ReconcileScope, deployed: Deployed) =>
       const ds = yield* caches.daemonSets.get(keyOf(scope.namespace, KspmDaemonSet.daemonSetName(scope.name)))
       if (Option.isNone(ds) || !daemonSetReady(ds.value as WorkloadStatus)) return "Deploying" as DynaKubePhase
     }
+    if (!(yield* OtelcReadiness.collectorReady(scope))) return "Deploying" as DynaKubePhase
     return "Running" as DynaKubePhase
   })
