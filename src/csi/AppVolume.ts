@@ -10,6 +10,8 @@
  * starts (unmonitored) instead of hanging in ContainerCreating. A failing mount follows the same timer with
  * `Internal`. Time comes from the `Clock` (the mtime is written from it too), so tests can move it.
  *
+ * Its functions are untraced: they run inside the span of `NodeService.publish`/`unpublish` (see NodeService).
+ *
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, FileSystem, Option } from "effect"
@@ -38,10 +40,7 @@ const gaveUpOutcome = (waitedFor: Duration.Duration): Outcome => ({ _tag: "GaveU
  * @category resolving
  * @since 0.1.0
  */
-export const resolveCodeModule = Effect.fn("AppVolume.resolveCodeModule")(function* (
-  dataDir: DataDir,
-  dynakube: string
-) {
+export const resolveCodeModule = Effect.fnUntraced(function* (dataDir: DataDir, dynakube: string) {
   const fs = yield* FileSystem.FileSystem
   const real = yield* FsCalls.realPath(dataDir.latestCodeModule(dynakube)).pipe(Effect.option)
   if (Option.isNone(real)) return Option.none<string>()
@@ -60,7 +59,7 @@ export const resolveCodeModule = Effect.fn("AppVolume.resolveCodeModule")(functi
  * The retry timer: fails with `code` until `retryTimeout` has passed since the first attempt, then answers how
  * long it waited (the caller gives up and reports success).
  */
-const retryOrGiveUp = Effect.fn("AppVolume.retryOrGiveUp")(function* (
+const retryOrGiveUp = Effect.fnUntraced(function* (
   dataDir: DataDir,
   request: PublishRequest,
   code: "Unavailable" | "Internal",
@@ -98,7 +97,7 @@ const retryOrGiveUp = Effect.fn("AppVolume.retryOrGiveUp")(function* (
  * @category publishing
  * @since 0.1.0
  */
-export const publish = Effect.fn("AppVolume.publish")(function* (dataDir: DataDir, request: PublishRequest) {
+export const publish = Effect.fnUntraced(function* (dataDir: DataDir, request: PublishRequest) {
   const fs = yield* FileSystem.FileSystem
   const nodeFs = yield* NodeFs
   const vol = request.volumeId
@@ -160,7 +159,7 @@ export const publish = Effect.fn("AppVolume.publish")(function* (dataDir: DataDi
  * @category unpublishing
  * @since 0.1.0
  */
-export const cleanup = Effect.fn("AppVolume.cleanup")(function* (dataDir: DataDir, volumeId: string) {
+export const cleanup = Effect.fnUntraced(function* (dataDir: DataDir, volumeId: string) {
   const fs = yield* FileSystem.FileSystem
   const dir = dataDir.appMount(volumeId)
   if (!(yield* fs.exists(dir).pipe(Effect.orElseSucceed(() => false)))) return false

@@ -3,6 +3,8 @@
  * node, `_dynakubes/<dk>/osagent`, bind-mounted on the target path, so the agent's state survives pod restarts
  * and upgrades. A dangling symlink left there by an older layout is removed first.
  *
+ * Its functions are untraced: they run inside the span of `NodeService.publish`/`unpublish` (see NodeService).
+ *
  * @since 0.1.0
  */
 import { Effect, FileSystem, Option } from "effect"
@@ -17,7 +19,7 @@ import type { PublishRequest } from "./VolumeRequest.ts"
  * @category publishing
  * @since 0.1.0
  */
-export const publish = Effect.fn("HostVolume.publish")(function* (dataDir: DataDir, request: PublishRequest) {
+export const publish = Effect.fnUntraced(function* (dataDir: DataDir, request: PublishRequest) {
   const fs = yield* FileSystem.FileSystem
   const nodeFs = yield* NodeFs
   const orInternal = Effect.mapError((e: { readonly message: string }) => CsiError.internal(e.message))

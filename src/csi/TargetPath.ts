@@ -10,6 +10,8 @@
  * The driver runs privileged with the host's pods directory mounted, so this check is what keeps a request from
  * mounting over, or deleting, an arbitrary host directory.
  *
+ * Its functions are untraced: they run inside the span of `NodeService.publish`/`unpublish` (see NodeService).
+ *
  * @since 0.1.0
  */
 import { Effect, Option } from "effect"
@@ -25,7 +27,7 @@ const isInside = (child: string, parent: string): boolean => child.startsWith(pa
  * @category validation
  * @since 0.1.0
  */
-export const validate = Effect.fn("TargetPath.validate")(function* (raw: string, podsDir: string, field: string) {
+export const validate = Effect.fnUntraced(function* (raw: string, podsDir: string, field: string) {
   if (raw === "") return yield* CsiError.invalidArgument(`${field} is required`)
   if (raw.includes("\0")) return yield* CsiError.invalidArgument(`${field} must not contain NUL`)
   if (!path.isAbsolute(raw)) return yield* CsiError.invalidArgument(`${field} ${JSON.stringify(raw)} must be absolute`)

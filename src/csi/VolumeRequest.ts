@@ -17,6 +17,8 @@
  * `[A-Za-z0-9._-]`, starting with a letter or digit, at most 128 bytes (the CSI limit); the kubelet's IDs for
  * inline volumes (`csi-<sha256>`) fit.
  *
+ * Its functions are untraced: they run inside the span of `NodeService.publish`/`unpublish` (see NodeService).
+ *
  * @since 0.1.0
  */
 import { Duration, Effect, Option } from "effect"
@@ -109,10 +111,7 @@ const requireMatch = (
  * @category decoding
  * @since 0.1.0
  */
-export const decodePublish = Effect.fn("VolumeRequest.decodePublish")(function* (
-  request: NodePublishVolumeRequest,
-  podsDir: string
-) {
+export const decodePublish = Effect.fnUntraced(function* (request: NodePublishVolumeRequest, podsDir: string) {
   const volumeId = yield* validateVolumeId(request.volume_id)
   const targetPath = yield* TargetPath.validate(request.target_path ?? "", podsDir, "target_path")
   const capability = request.volume_capability
@@ -168,10 +167,7 @@ export const decodePublish = Effect.fn("VolumeRequest.decodePublish")(function* 
  * @category decoding
  * @since 0.1.0
  */
-export const decodeUnpublish = Effect.fn("VolumeRequest.decodeUnpublish")(function* (
-  request: NodeUnpublishVolumeRequest,
-  podsDir: string
-) {
+export const decodeUnpublish = Effect.fnUntraced(function* (request: NodeUnpublishVolumeRequest, podsDir: string) {
   const volumeId = yield* validateVolumeId(request.volume_id)
   const targetPath = yield* TargetPath.validate(request.target_path ?? "", podsDir, "target_path")
   return { volumeId, targetPath } satisfies UnpublishRequest
