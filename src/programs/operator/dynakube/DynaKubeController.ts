@@ -61,7 +61,10 @@ export const references = (
       spec["customPullSecret"],
       spec["activeGate"]?.customProperties?.valueFrom,
       spec["activeGate"]?.tlsSecretName,
-      spec["kubernetesMonitoring"]?.customProperties?.valueFrom
+      spec["kubernetesMonitoring"]?.customProperties?.valueFrom,
+      // Their data hashes are pod annotations of the OTel collector and the extension controller.
+      spec["telemetryIngest"]?.tlsRefName,
+      spec["templates"]?.extensionExecutionController?.tlsRefName
     ),
     configMaps: strings(spec["trustedCAs"])
   }
