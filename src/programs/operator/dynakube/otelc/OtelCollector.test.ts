@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { parse } from "yaml"
 import { dynakube, operator, withActiveGate, withSpec, withStatus } from "../oneagent/WorkloadFixtures.ts"
+import { references } from "../DynaKubeController.ts"
 import { readWorkloadFlags } from "../oneagent/WorkloadFlags.ts"
 import {
   buildConfigConfigMap,
@@ -136,5 +137,16 @@ describe("OtelCollector objects", () => {
       cert_file: "/tls/custom/telemetry/tls.crt",
       key_file: "/tls/custom/telemetry/tls.key"
     })
+  })
+
+  it("a change of the receivers' or the EEC's TLS Secret triggers a reconcile (their hashes roll the pods)", () => {
+    const raw = {
+      metadata: { name: "dk", namespace: "dynatrace" },
+      spec: {
+        telemetryIngest: { tlsRefName: "ingest-tls" },
+        templates: { extensionExecutionController: { tlsRefName: "eec-tls" } }
+      }
+    }
+    assert.deepStrictEqual(references(raw).secrets, ["dk", "ingest-tls", "eec-tls"])
   })
 })
