@@ -55,11 +55,13 @@ const reconcileCount = Effect.gen(function* () {
   return total
 })
 
-/** Pokes a converged DynaKube three times (annotation changes) and asserts that no reconcile wrote anything. */
+/** Pokes a converged DynaKube three times (annotation changes): no reconcile writes or calls the tenant. */
 const steadyState = (name: string, spec: Record<string, unknown>) =>
   Effect.gen(function* () {
     const kube = yield* KubeClient
+    const tenant = yield* Tenant
     yield* Effect.sleep("3 seconds")
+    tenant.resetHits()
     const before = yield* kube.requestStats
     const reconcilesBefore = yield* reconcileCount
     for (let i = 0; i < 3; i++) {
@@ -73,6 +75,7 @@ const steadyState = (name: string, spec: Record<string, unknown>) =>
     yield* Effect.sleep("1 second")
     const diff = RequestCounter.diff(yield* kube.requestStats, before)
     assert.strictEqual(diff.writes, 0, `writes: ${JSON.stringify(diff.byRequest)}`)
+    assert.deepStrictEqual(tenant.hits(), {}, "no tenant calls within the request threshold")
   })
 
 layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("Extensions", (it) => {
