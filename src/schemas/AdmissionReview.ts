@@ -108,7 +108,30 @@ export const patched = (uid: string, operations: ReadonlyArray<unknown>, message
     patchType: "JSONPatch",
     patch: Buffer.from(JSON.stringify(operations)).toString("base64")
   }
-  return message === undefined ? base : { ...base, status: { code: 200, message } }
+  const response = message === undefined ? base : { ...base, status: { code: 200, message } }
+  base64Patches.add(response)
+  return response
+}
+
+// Responses whose `patch` was base64-encoded by `patched` above, so it holds no character JSON would escape.
+const base64Patches = new WeakSet<AdmissionResponse>()
+const emptyPatch = `"patch":""`
+
+/**
+ * The JSON text of an answered review: byte for byte `JSON.stringify(review)`, faster for a patch made by
+ * {@link patched}. JSON.stringify scans every character of the ~8 KB base64 patch for something to escape (~15 µs
+ * per review, ~5 % of the webhook's CPU per review, docs/webhook.md §Benchmark); base64 has nothing to escape, so
+ * the rest is stringified with an empty patch and the patch is put in as it is. In JSON text, `"patch":""`
+ * can only be the key itself (a quote inside a string value is always escaped), so the splice point is unique.
+ * @category response
+ * @since 0.1.0
+ */
+export const encodeReview = (review: AdmissionReviewResponse): string => {
+  const response = review.response
+  if (response.patch === undefined || !base64Patches.has(response)) return JSON.stringify(review)
+  const text = JSON.stringify({ ...review, response: { ...response, patch: "" } })
+  const at = text.indexOf(emptyPatch)
+  return `${text.slice(0, at)}"patch":"${response.patch}"${text.slice(at + emptyPatch.length)}`
 }
 
 /** Refused with an HTTP-like code (400 for bad input, 403 for policy) and a message. @category response @since 0.1.0 */

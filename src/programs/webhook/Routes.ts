@@ -21,6 +21,8 @@ import { validationRoutes } from "./validation/ValidationRoutes.ts"
 export interface Reply {
   readonly status: number
   readonly body: unknown
+  /** the body as JSON text when the route encodes it itself; must equal `JSON.stringify(body)` */
+  readonly json?: string
 }
 
 /** A route: a path and a handler that never fails. @category models @since 0.1.0 */
@@ -48,10 +50,10 @@ export const admission = <R>(
     if (Result.isFailure(decoded)) {
       return Effect.succeed(badRequest(`not an AdmissionReview with a request: ${decoded.failure.message}`))
     }
-    return Effect.map(handler(decoded.success.request), (response) => ({
-      status: 200,
-      body: AdmissionReview.review(response)
-    }))
+    return Effect.map(handler(decoded.success.request), (response) => {
+      const body = AdmissionReview.review(response)
+      return { status: 200, body, json: AdmissionReview.encodeReview(body) }
+    })
   }
 })
 

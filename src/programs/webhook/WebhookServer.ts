@@ -57,7 +57,7 @@ export class WebhookServer extends Context.Service<
 export const defaultBodyLimit = 2 * 1024 * 1024
 
 const json = (res: ServerResponse, reply: Reply, close = false) => {
-  const body = JSON.stringify(reply.body)
+  const body = reply.json ?? JSON.stringify(reply.body)
   res.writeHead(reply.status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
