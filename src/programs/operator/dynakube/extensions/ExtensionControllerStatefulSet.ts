@@ -10,7 +10,12 @@
  * The claim templates are immutable, so their hash (`internal.operator.dynatrace.com/pvc-hash`) forces a recreate.
  *
  * The pod annotation `internal.operator.dynatrace.com/extensions-secret-hash` (hash of the TLS Secret's data)
- * restarts the controller when its certificate changes. The legacy mount layout (feature flag) is not supported.
+ * restarts the controller when its certificate changes.
+ *
+ * Mount layout: the feature flag `feature.dynatrace.com/use-eec-legacy-mounts` (default true, as in the original)
+ * puts tokens, certificates and custom files under `/var/lib/dynatrace/remotepluginmodule`, mounts only
+ * `agent/runtime` from the runtime volume (1Gi by default) and adds emptyDirs `log` and `runtime-configuration`;
+ * `false` mounts the runtime volume at `/var/lib/dynatrace/remotepluginmodule` (2Gi) and the rest at `/secrets/…`.
  *
  * @since 0.1.0
  */
@@ -60,6 +65,16 @@ export const extensionsSecretHashAnnotation = "internal.operator.dynatrace.com/e
 const userGroup = 1001
 const secretMode = 0o640
 const runtimeVolume = "agent-runtime"
+/** @category constants @since 0.1.0 */
+export const legacyMountsFlag = "feature.dynatrace.com/use-eec-legacy-mounts"
+
+/** The legacy layout is used: the flag is absent, empty, unparseable or true (Go's `strconv.ParseBool`). @category predicates @since 0.1.0 */
+export const useLegacyMounts = (dk: DynaKube): boolean => {
+  const raw = dk.metadata?.annotations?.[legacyMountsFlag] ?? ""
+  if (["0", "f", "F", "false", "FALSE", "False"].includes(raw)) return false
+  return true
+}
+
 const paths = {
   tokens: "/secrets/tokens",
   runtime: "/var/lib/dynatrace/remotepluginmodule",
@@ -87,47 +102,62 @@ export interface ExtensionControllerStatefulSetInput {
 
 const envVars = (dk: DynaKube, flags: WorkloadFlags): Array<EnvVar> => {
   const template = dk.spec.templates?.extensionExecutionController
+  const prefix = useLegacyMounts(dk) ? paths.runtime : ""
   const env: Array<EnvVar> = [
     { name: "TenantId", value: nonEmptyString(dk.status?.activeGate?.connectionInfoStatus?.tenantUUID) },
     { name: "ServerUrl", value: `${activeGateNames(nameOf(dk)).statefulSet}.${namespaceOf(dk)}:443` },
-    { name: "EecTokenPath", value: `${paths.tokens}/${tokenKeys.eec}` },
+    { name: "EecTokenPath", value: `${prefix}${paths.tokens}/${tokenKeys.eec}` },
     { name: "EecIngestPort", value: String(datasourcePort) },
     { name: "ExtensionsModuleExecPath", value: "/opt/dynatrace/remotepluginmodule/agent/lib64/extensionsmodule" },
     { name: "DsInstallDir", value: "/opt/dynatrace/remotepluginmodule/agent/datasources" },
     { name: "K8sClusterUID", value: nonEmptyString(dk.status?.kubeSystemUUID) },
     { name: "K8sClusterName", value: nonEmptyString(dk.status?.kubernetesClusterName) },
     { name: "K8sExtServiceUrl", value: `https://${serviceFqdn(dk)}` },
-    { name: "DSTokenPath", value: `${paths.tokens}/${tokenKeys.datasource}` },
-    { name: "DsHttpsCertPathPem", value: `${paths.https}/tls.crt` },
-    { name: "DsHttpsPrivKeyPathPem", value: `${paths.https}/tls.key` }
+    { name: "DSTokenPath", value: `${prefix}${paths.tokens}/${tokenKeys.datasource}` },
+    { name: "DsHttpsCertPathPem", value: `${prefix}${paths.https}/tls.crt` },
+    { name: "DsHttpsPrivKeyPathPem", value: `${prefix}${paths.https}/tls.key` }
   ]
   if (hasActiveGateCaCert(dk, flags))
-    env.push({ name: "ActiveGateTrustedCert", value: `${paths.activeGateCert}/server.crt` })
+    env.push({ name: "ActiveGateTrustedCert", value: `${prefix}${paths.activeGateCert}/server.crt` })
   if ((template?.customConfig ?? "") !== "") {
-    env.push({ name: "RuntimeConfigMountPath", value: `${paths.customConfig}/runtimeConfiguration` })
+    env.push({ name: "RuntimeConfigMountPath", value: `${prefix}${paths.customConfig}/runtimeConfiguration` })
   }
   if ((template?.customExtensionCertificates ?? "") !== "") {
-    env.push({ name: "ExtensionCustomCertificateMountPath", value: paths.customCertificates })
+    env.push({ name: "ExtensionCustomCertificateMountPath", value: `${prefix}${paths.customCertificates}` })
   }
   return env
 }
 
 const volumesAndMounts = (dk: DynaKube, flags: WorkloadFlags) => {
   const template = dk.spec.templates?.extensionExecutionController
-  const volumes: Array<Volume> = [
-    { name: "tokens", secret: { secretName: extensionNames(nameOf(dk)).tokenSecret, defaultMode: secretMode } },
-    { name: "https-certs", secret: { secretName: tlsSecretName(dk), defaultMode: secretMode } }
-  ]
-  const mounts: Array<VolumeMount> = [
-    { name: "tokens", mountPath: paths.tokens, readOnly: true },
-    { name: runtimeVolume, mountPath: paths.runtime },
-    { name: "https-certs", mountPath: paths.https, readOnly: true }
-  ]
+  const legacy = useLegacyMounts(dk)
+  const prefix = legacy ? paths.runtime : ""
+  const tokens: Volume = {
+    name: "tokens",
+    secret: { secretName: extensionNames(nameOf(dk)).tokenSecret, defaultMode: secretMode }
+  }
+  const https: Volume = { name: "https-certs", secret: { secretName: tlsSecretName(dk), defaultMode: secretMode } }
+  const volumes: Array<Volume> = legacy
+    ? [tokens, { name: "log", emptyDir: {} }, { name: "runtime-configuration", emptyDir: {} }, https]
+    : [tokens, https]
+  const mounts: Array<VolumeMount> = legacy
+    ? [
+        { name: "tokens", mountPath: `${paths.runtime}${paths.tokens}`, readOnly: true },
+        { name: "log", mountPath: `${paths.runtime}/log` },
+        { name: runtimeVolume, mountPath: `${paths.runtime}/agent/runtime` },
+        { name: "runtime-configuration", mountPath: `${paths.runtime}/agent/conf` },
+        { name: "https-certs", mountPath: `${paths.runtime}${paths.https}`, readOnly: true }
+      ]
+    : [
+        { name: "tokens", mountPath: paths.tokens, readOnly: true },
+        { name: runtimeVolume, mountPath: paths.runtime },
+        { name: "https-certs", mountPath: paths.https, readOnly: true }
+      ]
   if (template?.useEphemeralVolume === true) volumes.push({ name: runtimeVolume, emptyDir: {} })
   const customConfig = template?.customConfig ?? ""
   if (customConfig !== "") {
     volumes.push({ name: "custom-config", configMap: { name: customConfig } })
-    mounts.push({ name: "custom-config", mountPath: paths.customConfig, readOnly: true })
+    mounts.push({ name: "custom-config", mountPath: `${prefix}${paths.customConfig}`, readOnly: true })
   }
   const agSecret = activeGateTlsSecretName(dk, flags)
   if (hasActiveGateCaCert(dk, flags) && agSecret !== undefined) {
@@ -135,7 +165,7 @@ const volumesAndMounts = (dk: DynaKube, flags: WorkloadFlags) => {
       name: "server-certs",
       secret: { defaultMode: secretMode, secretName: agSecret, items: [{ key: "server.crt", path: "server.crt" }] }
     })
-    mounts.push({ name: "server-certs", mountPath: paths.activeGateCert, readOnly: true })
+    mounts.push({ name: "server-certs", mountPath: `${prefix}${paths.activeGateCert}`, readOnly: true })
   }
   const customCertificates = template?.customExtensionCertificates ?? ""
   if (customCertificates !== "") {
@@ -143,7 +173,7 @@ const volumesAndMounts = (dk: DynaKube, flags: WorkloadFlags) => {
       name: "extension-custom-certs",
       secret: { secretName: customCertificates, defaultMode: secretMode }
     })
-    mounts.push({ name: "extension-custom-certs", mountPath: paths.customCertificates, readOnly: true })
+    mounts.push({ name: "extension-custom-certs", mountPath: `${prefix}${paths.customCertificates}`, readOnly: true })
   }
   return { volumes, mounts }
 }
@@ -198,7 +228,7 @@ export const buildExtensionControllerStatefulSet = (input: ExtensionControllerSt
             metadata: { name: runtimeVolume },
             spec: (template?.persistentVolumeClaim as Readonly<Record<string, unknown>> | undefined) ?? {
               accessModes: ["ReadWriteOnce"],
-              resources: { requests: { storage: "2Gi" } }
+              resources: { requests: { storage: useLegacyMounts(dk) ? "1Gi" : "2Gi" } }
             }
           }
         ]

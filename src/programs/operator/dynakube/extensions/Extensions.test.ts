@@ -4,10 +4,21 @@ import { Effect } from "effect"
 import { fileURLToPath } from "node:url"
 import { x509 } from "../../../../services/certs/X509.ts"
 import { recreateActiveGateStatefulSet } from "../activegate/ActiveGateStatefulSet.ts"
-import { dynakube, expectGolden, operator, withActiveGate, withSpec } from "../oneagent/WorkloadFixtures.ts"
+import {
+  dynakube,
+  expectGolden,
+  operator,
+  withActiveGate,
+  withAnnotation,
+  withSpec
+} from "../oneagent/WorkloadFixtures.ts"
 import { readWorkloadFlags } from "../oneagent/WorkloadFlags.ts"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
-import { buildExtensionControllerStatefulSet } from "./ExtensionControllerStatefulSet.ts"
+import {
+  buildExtensionControllerStatefulSet,
+  legacyMountsFlag,
+  useLegacyMounts
+} from "./ExtensionControllerStatefulSet.ts"
 import {
   buildSelfSignedTlsSecret,
   buildService,
@@ -125,8 +136,8 @@ describe("EEC StatefulSet", () => {
     expectGolden(golden, build(dk))
   })
 
-  it("env: tenant, ActiveGate Service, token and certificate paths, cluster identity", () => {
-    const sts = build(dynakube(prometheus))
+  it("env with the legacy mounts off: tenant, ActiveGate Service, token and certificate paths, cluster identity", () => {
+    const sts = build(dynakube(prometheus, withAnnotation(legacyMountsFlag, "false")))
     const env = Object.fromEntries((sts.spec.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]))
     assert.deepStrictEqual(env, {
       TenantId: "abc12345",
@@ -150,8 +161,40 @@ describe("EEC StatefulSet", () => {
     )
   })
 
-  it("storage: a 2Gi claim template by default, the user's claim, or an emptyDir when ephemeral", () => {
-    const byDefault = build(dynakube(prometheus))
+  it("legacy mounts (the default): everything under the runtime directory, log and configuration emptyDirs", () => {
+    assert.isTrue(useLegacyMounts(dynakube(prometheus)))
+    assert.isTrue(useLegacyMounts(dynakube(prometheus, withAnnotation(legacyMountsFlag, "yes"))))
+    assert.isFalse(useLegacyMounts(dynakube(prometheus, withAnnotation(legacyMountsFlag, "false"))))
+    const sts = build(dynakube(prometheus))
+    const c = sts.spec.template.spec.containers[0]
+    const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]))
+    assert.strictEqual(env["EecTokenPath"], "/var/lib/dynatrace/remotepluginmodule/secrets/tokens/eec.token")
+    assert.strictEqual(env["DsHttpsCertPathPem"], "/var/lib/dynatrace/remotepluginmodule/secrets/https/tls.crt")
+    assert.strictEqual(env["ActiveGateTrustedCert"], "/var/lib/dynatrace/remotepluginmodule/secrets/ag/server.crt")
+    assert.deepStrictEqual(
+      c?.volumeMounts?.map((m) => `${m.name}:${m.mountPath}`),
+      [
+        "tokens:/var/lib/dynatrace/remotepluginmodule/secrets/tokens",
+        "log:/var/lib/dynatrace/remotepluginmodule/log",
+        "agent-runtime:/var/lib/dynatrace/remotepluginmodule/agent/runtime",
+        "runtime-configuration:/var/lib/dynatrace/remotepluginmodule/agent/conf",
+        "https-certs:/var/lib/dynatrace/remotepluginmodule/secrets/https",
+        "server-certs:/var/lib/dynatrace/remotepluginmodule/secrets/ag"
+      ]
+    )
+    assert.deepStrictEqual(
+      sts.spec.template.spec.volumes?.map((v) => v.name),
+      ["tokens", "log", "runtime-configuration", "https-certs", "server-certs"]
+    )
+    assert.deepStrictEqual(sts.spec.volumeClaimTemplates?.[0]?.spec, {
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: "1Gi" } }
+    })
+  })
+
+  it("storage without legacy mounts: a 2Gi claim template, the user's claim, or an emptyDir when ephemeral", () => {
+    const modern = withAnnotation(legacyMountsFlag, "false")
+    const byDefault = build(dynakube(prometheus, modern))
     assert.deepStrictEqual(byDefault.spec.volumeClaimTemplates, [
       {
         metadata: { name: "agent-runtime" },
@@ -165,6 +208,7 @@ describe("EEC StatefulSet", () => {
     const claim = build(
       dynakube(
         prometheus,
+        modern,
         withSpec(
           (s) =>
             (s.templates = {
@@ -181,7 +225,7 @@ describe("EEC StatefulSet", () => {
     })
     // Claim templates are immutable: a different claim means a new StatefulSet.
     assert.isTrue(recreateActiveGateStatefulSet(byDefault, claim))
-    assert.isFalse(recreateActiveGateStatefulSet(byDefault, build(dynakube(prometheus))))
+    assert.isFalse(recreateActiveGateStatefulSet(byDefault, build(dynakube(prometheus, modern))))
     const ephemeral = build(
       dynakube(
         prometheus,
