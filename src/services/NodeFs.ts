@@ -188,8 +188,9 @@ const makeSyscall = (libc: Libc): NodeFs["Service"] => {
   // The calls run on libuv's thread pool (koffi's async mode), so the event loop keeps serving while the kernel
   // works; koffi hands the call's errno to the callback's thread, where it is read first thing. One mount at a
   // time: the kernel serialises them anyway, and more would only park pool threads that the file system calls
-  // of other publishes need. Unmounts are not limited: most of their time is waiting for an RCU grace period,
-  // which overlaps.
+  // of other publishes need (measured with 4: no gain at 200 concurrent publishes, and 3–4× the kernel time
+  // summed over the mounts, spent waiting on each other; docs/csi.md §Benchmark). Unmounts are not limited: most
+  // of their time is waiting for an RCU grace period, which overlaps.
   const one = Semaphore.makeUnsafe(1)
   const call = (
     operation: "mount" | "unmount",
