@@ -237,6 +237,16 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("Ext
       Effect.gen(function* () {
         const tenant = yield* Tenant
         yield* asTest(Kit.tokenSecret(ns, "dbs", { apiToken: tenant.apiToken }))
+        // A token Secret as an older operator left it (collector token under `otelc.token`) is replaced.
+        yield* asTest(
+          Effect.gen(function* () {
+            const k = yield* KubeClient
+            yield* k.create(Resources.Secret, {
+              metadata: { name: "dbs-extensions-token", namespace: ns },
+              data: { "eec.token": "b2xk", "otelc.token": "b2xk" }
+            })
+          })
+        )
         const spec = (ids: ReadonlyArray<string>) => ({
           apiUrl: tenant.url,
           extensions: { databases: ids.map((id) => ({ id })) },
@@ -252,6 +262,9 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("Ext
           "120 seconds"
         )
         assert.strictEqual(Kit.conditionOf(dk, "DatabaseDatasourcesAvailable")?.reason, "DeploymentsApplied")
+        const tokens = yield* get<Secret>(Resources.Secret, ns, "dbs-extensions-token")
+        assert.deepStrictEqual(Object.keys(tokens.data ?? {}).toSorted(), ["datasource.token", "eec.token"])
+        assert.match(decode(tokens, "eec.token"), /^EEC dt0x01\./)
         assert.strictEqual(
           Kit.conditionOf(dk, "DatabaseDatasourcesAvailable")?.message,
           "dbs-sql-ext-exec-db1, dbs-sql-ext-exec-db2"

@@ -149,6 +149,24 @@ const reconcileDatabases = (scope: ReconcileScope) =>
     })
   })
 
+/** Key of the collector token in token Secrets of older operators, which are replaced by a new one. */
+export const deprecatedCollectorTokenKey = "otelc.token"
+
+/** A token Secret from an older operator (with `otelc.token`, without `datasource.token`) is deleted, to be made anew. */
+const dropOutdatedTokenSecret = (scope: ReconcileScope) =>
+  Effect.gen(function* () {
+    const name = Extensions.extensionNames(scope.name).tokenSecret
+    const existing = yield* readConfirmed(scope, Resources.Secret, name)
+    if (Option.isNone(existing) || dataOf(existing.value)[deprecatedCollectorTokenKey] === undefined) return false
+    const kube = yield* KubeClient
+    yield* kube
+      .delete(Resources.Secret, name, { namespace: scope.namespace })
+      .pipe(Effect.catchReason("KubeApiError", "NotFound", () => Effect.void))
+    removeCondition(scope, conditionTypes.secret)
+    yield* Effect.logInfo("Replaced an extensions token Secret of an older operator.")
+    return true
+  })
+
 const cleanup = (scope: ReconcileScope) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
@@ -258,6 +276,10 @@ export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
         return Controller.done
       }
 
+      // Made anew right after the old one is deleted (a GET, not the lagging cache, tells it is gone).
+      if (yield* dropOutdatedTokenSecret(scope)) {
+        yield* ObjectSync.ensure(Resources.Secret, Extensions.buildTokenSecret(input))
+      }
       yield* createOnce(
         scope,
         Effect.sync(() => Extensions.buildTokenSecret(input)),
