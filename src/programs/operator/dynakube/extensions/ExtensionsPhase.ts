@@ -20,6 +20,7 @@
  */
 import { Effect, Option } from "effect"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
+import { KubeApiError } from "../../../../services/KubeApiError.ts"
 import { KubeClient } from "../../../../services/KubeClient.ts"
 import { type KubeObject, keyOf } from "../../../../services/kube/KubeObject.ts"
 import type { Resource } from "../../../../services/kube/Resource.ts"
@@ -71,6 +72,20 @@ const createOnce = (scope: ReconcileScope, desired: Effect.Effect<KubeObject, Co
     const written = yield* ObjectSync.ensure(Resources.Secret, yield* desired)
     return { object: written.object, created: true }
   })
+
+/** A failed apiserver call is recorded on the condition `type` (False, reason `KubeApiError`) before the phase fails. */
+const recordKubeError =
+  (scope: ReconcileScope, type: string) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    effect.pipe(
+      Effect.tapError((error) =>
+        Effect.sync(() => {
+          if (error instanceof KubeApiError) {
+            setCondition(scope, { type, status: "False", reason: "KubeApiError", message: error.message })
+          }
+        })
+      )
+    )
 
 /** Deletes the executor Deployments of this DynaKube whose name is not in `keep`. */
 const removeExecutors = (scope: ReconcileScope, keep: ReadonlyArray<string>) =>
@@ -134,7 +149,9 @@ const reconcileDatabases = (scope: ReconcileScope) =>
           onSome: (o) => (o as KubeObject & { spec?: { replicas?: number } }).spec?.replicas
         })
       })
-      const written = yield* ObjectSync.ensure(Resources.Deployment, deployment, { read: caches.read })
+      const written = yield* ObjectSync.ensure(Resources.Deployment, deployment, { read: caches.read }).pipe(
+        recordKubeError(scope, conditionTypes.databases)
+      )
       if (written.action !== "unchanged") {
         yield* Effect.logInfo("Applied an SQL extension executor.").pipe(
           Effect.annotateLogs({ deployment: deployment.metadata.name, action: written.action })
@@ -232,7 +249,7 @@ const reconcileStatefulSet = (scope: ReconcileScope, tlsSecretHash: string) =>
     const written = yield* ObjectSync.ensure(Resources.StatefulSet, sts, {
       read: caches.read,
       recreate: recreateActiveGateStatefulSet
-    })
+    }).pipe(recordKubeError(scope, conditionTypes.statefulSet))
     setCondition(scope, {
       type: conditionTypes.statefulSet,
       status: "True",
@@ -284,7 +301,7 @@ export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
         scope,
         Effect.sync(() => Extensions.buildTokenSecret(input)),
         names.tokenSecret
-      )
+      ).pipe(recordKubeError(scope, conditionTypes.secret))
       setCondition(scope, {
         type: conditionTypes.secret,
         status: "True",
@@ -292,7 +309,9 @@ export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
         message: `${names.tokenSecret} created`
       })
 
-      yield* ObjectSync.ensure(Resources.Service, Extensions.buildService(input), read)
+      yield* ObjectSync.ensure(Resources.Service, Extensions.buildService(input), read).pipe(
+        recordKubeError(scope, conditionTypes.service)
+      )
       setCondition(scope, {
         type: conditionTypes.service,
         status: "True",

@@ -193,4 +193,24 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("OTe
       yield* steadyState("noingest", spec)
     })
   )
+
+  it.effect("a Service the apiserver refuses: OTELCService is False with reason KubeApiError, the phase is Error", () =>
+    Effect.gen(function* () {
+      const tenant = yield* Tenant
+      yield* asTest(
+        Kit.tokenSecret(ns, "badsvc", { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken })
+      )
+      yield* asTest(
+        Kit.applyDynaKube(ns, "badsvc", {
+          apiUrl: tenant.url,
+          telemetryIngest: { serviceName: "Not_A_DNS_Label" },
+          templates: { otelCollector: { imageRef: image } }
+        })
+      )
+      const dk = yield* waitCondition("badsvc", "OTELCService", "False", "KubeApiError")
+      assert.include(Kit.conditionOf(dk, "OTELCService")?.message ?? "", "Not_A_DNS_Label")
+      assert.strictEqual(dk.status?.["phase"], "Error")
+      assert.isTrue(yield* absent(Resources.StatefulSet, ns, "badsvc-otel-collector"))
+    })
+  )
 })

@@ -17,6 +17,7 @@
  */
 import { Effect, Option, Redacted } from "effect"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
+import { KubeApiError } from "../../../../services/KubeApiError.ts"
 import { KubeClient } from "../../../../services/KubeClient.ts"
 import { type KubeObject, keyOf } from "../../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../../services/kube/Resources.ts"
@@ -82,6 +83,20 @@ const secretHash = (scope: ReconcileScope, name: string, what: string) =>
     return OtelCollectorStatefulSet.dataHash(data)
   })
 
+/** A failed apiserver call is recorded on the condition `type` (False, reason `KubeApiError`) before the phase fails. */
+const recordKubeError =
+  (scope: ReconcileScope, type: string) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    effect.pipe(
+      Effect.tapError((error) =>
+        Effect.sync(() => {
+          if (error instanceof KubeApiError) {
+            setCondition(scope, { type, status: "False", reason: "KubeApiError", message: error.message })
+          }
+        })
+      )
+    )
+
 const cleanupConfiguration = (scope: ReconcileScope) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
@@ -109,7 +124,9 @@ const reconcileConfiguration = (scope: ReconcileScope) =>
     const input = { dynakube: dk, operator: scope.operator }
     const serviceName = OtelCollector.serviceName(dk)
     yield* removeServices(scope, serviceName)
-    yield* ObjectSync.ensure(Resources.Service, OtelCollector.buildService(input), read)
+    yield* ObjectSync.ensure(Resources.Service, OtelCollector.buildService(input), read).pipe(
+      recordKubeError(scope, conditionTypes.service)
+    )
     setCondition(scope, {
       type: conditionTypes.service,
       status: "True",
@@ -119,7 +136,9 @@ const reconcileConfiguration = (scope: ReconcileScope) =>
 
     const endpoint = OtelCollector.buildEndpointConfigMap(input)
     if (!("kind" in endpoint)) return yield* fail(`could not generate the OTLP endpoint: ${endpoint.problem}`)
-    yield* ObjectSync.ensure(Resources.ConfigMap, endpoint, read)
+    yield* ObjectSync.ensure(Resources.ConfigMap, endpoint, read).pipe(
+      recordKubeError(scope, conditionTypes.endpointConfigMap)
+    )
     setCondition(scope, {
       type: conditionTypes.endpointConfigMap,
       status: "True",
@@ -128,7 +147,9 @@ const reconcileConfiguration = (scope: ReconcileScope) =>
     })
 
     const config = OtelCollector.buildConfigConfigMap({ ...input, flags: readWorkloadFlags(dk) })
-    yield* ObjectSync.ensure(Resources.ConfigMap, config, read)
+    yield* ObjectSync.ensure(Resources.ConfigMap, config, read).pipe(
+      recordKubeError(scope, conditionTypes.configConfigMap)
+    )
     setCondition(scope, {
       type: conditionTypes.configConfigMap,
       status: "True",
@@ -197,7 +218,7 @@ const reconcileStatefulSet = (scope: ReconcileScope, configText: string | undefi
     const written = yield* ObjectSync.ensure(Resources.StatefulSet, sts, {
       read: caches.read,
       recreate: OtelCollectorStatefulSet.recreateOtelCollectorStatefulSet
-    })
+    }).pipe(recordKubeError(scope, conditionTypes.statefulSet))
     setCondition(scope, {
       type: conditionTypes.statefulSet,
       status: "True",
