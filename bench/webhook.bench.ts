@@ -3,12 +3,13 @@
  * posting an AdmissionReview for a realistic three-container pod (app, Envoy sidecar, log shipper: ports, probes,
  * resources, env, volumes; ~4 KiB) to `/inject` of a DynaKube with cloudNativeFullStack and metadata enrichment.
  *
- *   node bench/webhook.bench.ts [--server node|effect] [--duration 10] [--connections 16] [--rate 1000]
+ *   node bench/webhook.bench.ts [--server node|effect] [--duration 10] [--connections 16] [--rate 1000] [--runs 1]
  *        [--node-options "--max-semi-space-size=2 --max-old-space-size=96"]
  *
  * The server runs in a child process pinned to one CPU (`taskset -c 0` when available) so "reviews/s" is the
  * throughput of one core; autocannon runs in this process (on the other CPU when there is one). Phases:
- * 1. warm-up (3 s), 2. throughput: as fast as `--connections` keep-alive connections go, 3. latency at a fixed
+ * 1. warm-up (3 s), 2. throughput: as fast as `--connections` keep-alive connections go (`--runs` times; the
+ * median server CPU per review is the one judged), 3. latency at a fixed
  * `--rate` reviews/s (autocannon `overallRate`, coordinated omission corrected). Memory is the server's peak RSS.
  * Every answer must be a 200 AdmissionReview with a patch (checked once with certificate verification, and by
  * counting non-2xx answers under load).
@@ -37,6 +38,8 @@ const { values } = parseArgs({
     duration: { type: "string", default: "10" },
     connections: { type: "string", default: "16" },
     rate: { type: "string", default: "1000" },
+    // Repeats of the throughput phase; the median CPU per review is judged (one run swings ±20 % on a shared machine).
+    runs: { type: "string", default: "1" },
     "from-source": { type: "boolean", default: false },
     // The webhook Deployment's NODE_OPTIONS (the chart's default): a small young generation bounds RSS under load.
     "node-options": { type: "string", default: "--max-semi-space-size=2 --max-old-space-size=96" }
@@ -177,19 +180,35 @@ async function main(): Promise<void> {
     await check(ready)
     await load(ready, { connections, duration: 3 })
 
-    const before = await stats(child)
-    const throughput = await load(ready, { connections, duration })
-    const after = await stats(child)
-    // CPU time the server spent per review: on a shared machine the wall-clock rate understates one core's capacity.
-    const cpuPerReview = (after.cpuMicros - before.cpuMicros) / throughput.requests.total
+    const cpuPerRun: Array<number> = []
+    let failed = 0
+    for (let run = 0; run < Math.max(1, Number(values.runs)); run++) {
+      const before = await stats(child)
+      const throughput = await load(ready, { connections, duration })
+      const after = await stats(child)
+      // CPU time the server spent per review: on a shared machine the wall-clock rate understates one core's capacity.
+      const cpuPerReview = (after.cpuMicros - before.cpuMicros) / throughput.requests.total
+      cpuPerRun.push(cpuPerReview)
+      failed += throughput.non2xx + throughput.errors
+      console.log(
+        `throughput: ${Math.round(throughput.requests.average)} reviews/s wall clock (${connections} keep-alive connections, ${duration} s; ` +
+          `p50 ${ms(throughput.latency.p50)}, p99 ${ms(throughput.latency.p99)}; non-2xx ${throughput.non2xx}, errors ${throughput.errors})`
+      )
+      console.log(
+        `server CPU: ${cpuPerReview.toFixed(0)} µs per review = ${Math.round(1_000_000 / cpuPerReview)} reviews/s per fully available core`
+      )
+    }
+    const sorted = cpuPerRun.toSorted((a, b) => a - b)
+    const cpuPerReview = sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN
     const perCore = 1_000_000 / cpuPerReview
-    console.log(
-      `throughput: ${Math.round(throughput.requests.average)} reviews/s wall clock (${connections} keep-alive connections, ${duration} s; ` +
-        `p50 ${ms(throughput.latency.p50)}, p99 ${ms(throughput.latency.p99)}; non-2xx ${throughput.non2xx}, errors ${throughput.errors})`
-    )
-    console.log(
-      `server CPU: ${cpuPerReview.toFixed(0)} µs per review = ${Math.round(perCore)} reviews/s per fully available core`
-    )
+    if (sorted.length > 1) {
+      console.log(
+        `server CPU, median of ${sorted.length} runs: ${cpuPerReview.toFixed(0)} µs per review = ${Math.round(perCore)} reviews/s per core (load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(" ")})`
+      )
+    }
 
     const fixed = await load(ready, { connections: 10, duration, overallRate: rate })
     console.log(
@@ -206,7 +225,7 @@ async function main(): Promise<void> {
       ["throughput ≥ 3000 reviews/s (per core, by CPU time)", perCore >= 3000],
       [`p99 < 10 ms at ${rate} reviews/s`, fixed.latency.p99 < 10],
       ["peak RSS < 150 MB", memory.maxRss < 150 * 1024 * 1024],
-      ["every answer 2xx", throughput.non2xx + fixed.non2xx + throughput.errors + fixed.errors === 0]
+      ["every answer 2xx", failed + fixed.non2xx + fixed.errors === 0]
     ] as const
     for (const [goal, met] of goals) console.log(`${met ? "met" : "MISSED"}: ${goal}`)
     process.exitCode = goals.every(([, met]) => met) ? 0 : 1
