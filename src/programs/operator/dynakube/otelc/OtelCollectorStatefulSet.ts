@@ -28,7 +28,6 @@ import {
   appMatchLabels,
   hasProxy,
   nameOf,
-  namespaceOf,
   nodeAffinity,
   nonEmptyList,
   nonEmptyMap,
@@ -40,6 +39,7 @@ import {
   withoutAppArmorAnnotations
 } from "../oneagent/WorkloadParts.ts"
 import type { Container, EnvVar, StatefulSet, Volume, VolumeMount } from "../oneagent/WorkloadTypes.ts"
+import * as Extensions from "../extensions/Extensions.ts"
 import { configKey, ports } from "./CollectorConfig.ts"
 import {
   dataIngestTokenEnv,
@@ -66,30 +66,18 @@ export const annotations = {
   dataIngestTokenHash: "internal.operator.dynatrace.com/data-ingest-token-hash"
 } as const
 
-/** Extension Execution Controller facts the collector needs with Prometheus extensions. @category constants @since 0.1.0 */
-export const extensionFacts = {
-  tokenSecretSuffix: "-extensions-token",
-  datasourceTokenKey: "datasource.token",
-  controllerSuffix: "-extension-controller",
-  tlsSecretSuffix: "-extension-controller-tls",
-  datasourcePort: 14599,
-  tokensVolume: "tokens"
-} as const
-
 const runAs = 10001
 const secretMode = 0o640
 const secretsTokensPath = "/secrets/tokens"
 const eecCertDir = "/tls/custom/eec"
 
 /** The Extension Execution Controller's Secret with its TLS certificate. @category names @since 0.1.0 */
-export const extensionsTlsSecretName = (dk: DynaKube): string => {
-  const custom = dk.spec.templates?.extensionExecutionController?.tlsRefName ?? ""
-  return custom === "" ? `${nameOf(dk)}${extensionFacts.tlsSecretSuffix}` : custom
-}
+export const extensionsTlsSecretName = Extensions.tlsSecretName
 
 /** `<dk>-extension-controller.<ns>`. @category names @since 0.1.0 */
-export const extensionControllerFqdn = (dk: DynaKube): string =>
-  `${nameOf(dk)}${extensionFacts.controllerSuffix}.${namespaceOf(dk)}`
+export const extensionControllerFqdn = Extensions.serviceFqdn
+
+const tokensVolume = "tokens"
 
 /**
  * Go's `hasher.GenerateHash` of a Secret's or ConfigMap's `data` (FNV-1 of the JSON, keys sorted; Secret bytes are
@@ -147,13 +135,13 @@ const volumesAndMounts = (dk: DynaKube, flags: WorkloadFlags) => {
   const mounts: Array<VolumeMount> = []
   if (prometheusEnabled(dk)) {
     volumes.push(
-      secretVolume(extensionFacts.tokensVolume, `${nameOf(dk)}${extensionFacts.tokenSecretSuffix}`, [
-        [extensionFacts.datasourceTokenKey, extensionFacts.datasourceTokenKey]
+      secretVolume(tokensVolume, Extensions.extensionNames(nameOf(dk)).tokenSecret, [
+        [Extensions.tokenKeys.datasource, Extensions.tokenKeys.datasource]
       ]),
       secretVolume("extension-controller-tls", extensionsTlsSecretName(dk), [["tls.crt", "tls.crt"]])
     )
     mounts.push(
-      { name: extensionFacts.tokensVolume, readOnly: true, mountPath: secretsTokensPath },
+      { name: tokensVolume, readOnly: true, mountPath: secretsTokensPath },
       { name: "extension-controller-tls", mountPath: eecCertDir, readOnly: true }
     )
   }
@@ -228,7 +216,7 @@ const envVars = (dk: DynaKube, flags: WorkloadFlags, replicas: number): Array<En
       {
         name: "EEC_DS_TOKEN",
         valueFrom: {
-          secretKeyRef: { name: `${name}${extensionFacts.tokenSecretSuffix}`, key: extensionFacts.datasourceTokenKey }
+          secretKeyRef: { name: Extensions.extensionNames(name).tokenSecret, key: Extensions.tokenKeys.datasource }
         }
       },
       { name: "SSL_CERT_DIR", value: eecCertDir },
@@ -264,7 +252,7 @@ const args = (dk: DynaKube): Array<string> => {
   const out: Array<string> = []
   if (prometheusEnabled(dk)) {
     out.push(
-      `--config=eec://${extensionControllerFqdn(dk)}:${extensionFacts.datasourcePort}/otcconfig/prometheusMetrics#refresh-interval=5s&auth-file=${secretsTokensPath}/${extensionFacts.datasourceTokenKey}`
+      `--config=eec://${extensionControllerFqdn(dk)}:${Extensions.datasourcePort}/otcconfig/prometheusMetrics#refresh-interval=5s&auth-file=${secretsTokensPath}/${Extensions.tokenKeys.datasource}`
     )
   }
   if (telemetryIngestEnabled(dk)) out.push(`--config=file://${paths.config}/${configKey}`)
