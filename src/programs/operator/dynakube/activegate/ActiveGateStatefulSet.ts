@@ -48,7 +48,8 @@ import {
   ownedMeta,
   prune,
   sameStringMap,
-  withoutAppArmorAnnotations
+  withoutAppArmorAnnotations,
+  zoneAndNodeSpread
 } from "../oneagent/WorkloadParts.ts"
 import { canonicalJson } from "../../runtime/ObjectSync.ts"
 import type {
@@ -438,22 +439,8 @@ export const buildActiveGateStatefulSet = (input: ActiveGateStatefulSetInput): S
       ]
     : undefined
 
-  const spreadSelector = { matchLabels }
-  const topologySpreadConstraints = nonEmptyList(ag?.topologySpreadConstraints) ?? [
-    {
-      maxSkew: 1,
-      topologyKey: "topology.kubernetes.io/zone",
-      whenUnsatisfiable: "ScheduleAnyway",
-      labelSelector: spreadSelector
-    },
-    {
-      maxSkew: 1,
-      topologyKey: "kubernetes.io/hostname",
-      whenUnsatisfiable: "ScheduleAnyway",
-      nodeTaintsPolicy: "Honor",
-      labelSelector: spreadSelector
-    }
-  ]
+  const topologySpreadConstraints =
+    nonEmptyList(ag?.topologySpreadConstraints) ?? zoneAndNodeSpread(matchLabels, "ScheduleAnyway")
 
   return prune<StatefulSet>({
     apiVersion: "apps/v1",

@@ -32,6 +32,7 @@ import {
   appArmorProfile,
   appLabels,
   appMatchLabels,
+  customPullSecrets,
   nameOf,
   namespaceOf,
   nodeAffinity,
@@ -41,7 +42,8 @@ import {
   type OperatorContext,
   ownedMeta,
   prune,
-  withoutAppArmorAnnotations
+  withoutAppArmorAnnotations,
+  zoneAndNodeSpread
 } from "../oneagent/WorkloadParts.ts"
 import { canonicalJson } from "../../runtime/ObjectSync.ts"
 import type { Container, EnvVar, StatefulSet, Volume, VolumeMount } from "../oneagent/WorkloadTypes.ts"
@@ -232,9 +234,6 @@ export const buildExtensionControllerStatefulSet = (input: ExtensionControllerSt
             }
           }
         ]
-  const pullSecrets = [dk.spec.customPullSecret ?? "", input.operator.operatorPullSecret ?? ""]
-    .filter((s, i, all) => s !== "" && all.indexOf(s) === i)
-    .map((s) => ({ name: s }))
   return prune<StatefulSet>({
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -263,23 +262,10 @@ export const buildExtensionControllerStatefulSet = (input: ExtensionControllerSt
           serviceAccountName,
           tolerations: nonEmptyList(template?.tolerations),
           affinity: nodeAffinity(undefined),
-          topologySpreadConstraints: nonEmptyList(template?.topologySpreadConstraints) ?? [
-            {
-              maxSkew: 1,
-              topologyKey: "topology.kubernetes.io/zone",
-              whenUnsatisfiable: "ScheduleAnyway",
-              labelSelector: { matchLabels: match }
-            },
-            {
-              maxSkew: 1,
-              topologyKey: "kubernetes.io/hostname",
-              whenUnsatisfiable: "DoNotSchedule",
-              nodeTaintsPolicy: "Honor",
-              labelSelector: { matchLabels: match }
-            }
-          ],
+          topologySpreadConstraints:
+            nonEmptyList(template?.topologySpreadConstraints) ?? zoneAndNodeSpread(match, "DoNotSchedule"),
           securityContext: { seccompProfile: { type: "RuntimeDefault" }, fsGroup: userGroup },
-          imagePullSecrets: nonEmptyList(pullSecrets)
+          imagePullSecrets: nonEmptyList(customPullSecrets(dk, input.operator.operatorPullSecret))
         }
       },
       volumeClaimTemplates: claimTemplates,

@@ -18,6 +18,7 @@ import {
   appArmorProfile,
   appLabels,
   appMatchLabels,
+  customPullSecrets,
   nameOf,
   nonEmptyList,
   nonEmptyMap,
@@ -167,9 +168,6 @@ export const buildSqlExecutorDeployment = (input: SqlExecutorDeploymentInput): D
     },
     volumeMounts: mounts
   }
-  const pullSecrets = [dk.spec.customPullSecret ?? "", input.operator.operatorPullSecret ?? ""]
-    .filter((s, i, all) => s !== "" && all.indexOf(s) === i)
-    .map((s) => ({ name: s }))
   return prune<Deployment>({
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -192,7 +190,7 @@ export const buildSqlExecutorDeployment = (input: SqlExecutorDeploymentInput): D
           affinity: nonEmptyMap(db.affinity as Readonly<Record<string, unknown>> | undefined),
           topologySpreadConstraints: nonEmptyList(db.topologySpreadConstraints),
           securityContext: { seccompProfile: { type: "RuntimeDefault" }, fsGroup: userGroup },
-          imagePullSecrets: nonEmptyList(pullSecrets)
+          imagePullSecrets: nonEmptyList(customPullSecrets(dk, input.operator.operatorPullSecret))
         }
       }
     }

@@ -33,6 +33,7 @@ import {
   appArmorProfile,
   appLabels,
   appMatchLabels,
+  customPullSecrets,
   nameOf,
   namespaceOf,
   nodeAffinity,
@@ -174,15 +175,6 @@ const updateStrategy = (dk: DynaKube) =>
   }
 
 /** The custom pull secrets: `spec.customPullSecret`, then the operator's own when different. */
-const customPullSecrets = (dk: DynaKube, operatorPullSecret: string | undefined) => {
-  const names: Array<string> = []
-  const custom = nonEmptyString(dk.spec.customPullSecret)
-  if (custom !== undefined) names.push(custom)
-  const helm = nonEmptyString(operatorPullSecret)
-  if (helm !== undefined && helm !== custom) names.push(helm)
-  return names.map((name) => ({ name }))
-}
-
 /**
  * The DaemonSet `<dk>-node-config-collector`. Write it when `spec.kspm` is present, delete it otherwise.
  * @category constructors

@@ -31,6 +31,7 @@ import {
   appArmorProfile,
   appLabels,
   appMatchLabels,
+  customPullSecrets,
   nameOf,
   nodeAffinity,
   nonEmptyList,
@@ -240,17 +241,6 @@ export const securityContext = (
   }
 }
 
-/** The pods' image pull secrets: only `spec.customPullSecret` and the operator's own (the image is never the tenant's). */
-const pullSecrets = (dk: DynaKube, operatorPullSecret: string | undefined): Array<{ readonly name: string }> => {
-  const names: Array<string> = []
-  const custom = dk.spec.customPullSecret ?? ""
-  if (custom !== "") names.push(custom)
-  if (operatorPullSecret !== undefined && operatorPullSecret !== "" && operatorPullSecret !== custom) {
-    names.push(operatorPullSecret)
-  }
-  return names.map((name) => ({ name }))
-}
-
 /**
  * The DaemonSet `<dk>-logmonitoring`.
  * @category constructors
@@ -300,7 +290,7 @@ export const buildLogMonitoringDaemonSet = (input: LogMonitoringDaemonSetInput):
           initContainers: [init],
           containers: [main],
           volumes: volumes(dk),
-          imagePullSecrets: nonEmptyList(pullSecrets(dk, input.operator.operatorPullSecret)),
+          imagePullSecrets: nonEmptyList(customPullSecrets(dk, input.operator.operatorPullSecret)),
           securityContext: { fsGroup: runAs },
           serviceAccountName,
           nodeSelector: nonEmptyMap(template?.nodeSelector),

@@ -154,6 +154,32 @@ export const nodeAffinity = (source: string | undefined): Readonly<Record<string
   }
 })
 
+/**
+ * The default topology spread of a replicated workload: over zones (best effort), then over nodes —
+ * `hostnameWhenUnsatisfiable` `DoNotSchedule` keeps one pod per node (extension controller, collector), while the
+ * ActiveGate only prefers it (`ScheduleAnyway`). Used when the template gives no constraints.
+ * @category scheduling
+ * @since 0.1.0
+ */
+export const zoneAndNodeSpread = (
+  matchLabels: StringMap,
+  hostnameWhenUnsatisfiable: "DoNotSchedule" | "ScheduleAnyway"
+): ReadonlyArray<Readonly<Record<string, unknown>>> => [
+  {
+    maxSkew: 1,
+    topologyKey: "topology.kubernetes.io/zone",
+    whenUnsatisfiable: "ScheduleAnyway",
+    labelSelector: { matchLabels }
+  },
+  {
+    maxSkew: 1,
+    topologyKey: "kubernetes.io/hostname",
+    whenUnsatisfiable: hostnameWhenUnsatisfiable,
+    nodeTaintsPolicy: "Honor",
+    labelSelector: { matchLabels }
+  }
+]
+
 // ---------------------------------------------------------------------------------------------------------------
 // AppArmor
 
@@ -213,8 +239,22 @@ export const imagePullSecrets = (
   dk: DynaKube,
   flags: WorkloadFlags,
   operatorPullSecret: string | undefined
+): Array<{ readonly name: string }> => [
+  ...(flags.publicRegistry ? [] : [{ name: `${nameOf(dk)}-pull-secret` }]),
+  ...customPullSecrets(dk, operatorPullSecret)
+]
+
+/**
+ * The pull secrets of pods whose image never comes from the tenant registry: `spec.customPullSecret`, then the
+ * operator's own pull secret when it is a different one.
+ * @category images
+ * @since 0.1.0
+ */
+export const customPullSecrets = (
+  dk: DynaKube,
+  operatorPullSecret: string | undefined
 ): Array<{ readonly name: string }> => {
-  const names: Array<string> = flags.publicRegistry ? [] : [`${nameOf(dk)}-pull-secret`]
+  const names: Array<string> = []
   const custom = dk.spec.customPullSecret ?? ""
   if (custom !== "") names.push(custom)
   if (operatorPullSecret !== undefined && operatorPullSecret !== "" && operatorPullSecret !== custom) {

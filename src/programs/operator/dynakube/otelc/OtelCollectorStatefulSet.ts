@@ -26,6 +26,7 @@ import {
   appArmorProfile,
   appLabels,
   appMatchLabels,
+  customPullSecrets,
   hasProxy,
   nameOf,
   nodeAffinity,
@@ -36,7 +37,8 @@ import {
   ownedMeta,
   prune,
   sameStringMap,
-  withoutAppArmorAnnotations
+  withoutAppArmorAnnotations,
+  zoneAndNodeSpread
 } from "../oneagent/WorkloadParts.ts"
 import type { Container, EnvVar, StatefulSet, Volume, VolumeMount } from "../oneagent/WorkloadTypes.ts"
 import * as Extensions from "../extensions/Extensions.ts"
@@ -310,9 +312,6 @@ export const buildOtelCollectorStatefulSet = (input: OtelCollectorStatefulSetInp
     volumeMounts: nonEmptyList(mounts),
     ...(telemetryIngestEnabled(dk) ? { livenessProbe: probe(10, 30), readinessProbe: probe(5, 10) } : {})
   }
-  const pullSecrets = [dk.spec.customPullSecret ?? "", input.operator.operatorPullSecret ?? ""]
-    .filter((s, i, all) => s !== "" && all.indexOf(s) === i)
-    .map((s) => ({ name: s }))
   return prune<StatefulSet>({
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -331,23 +330,10 @@ export const buildOtelCollectorStatefulSet = (input: OtelCollectorStatefulSetInp
           nodeSelector: nonEmptyMap(template?.nodeSelector),
           tolerations: nonEmptyList(template?.tolerations),
           affinity: nodeAffinity(undefined),
-          topologySpreadConstraints: nonEmptyList(template?.topologySpreadConstraints) ?? [
-            {
-              maxSkew: 1,
-              topologyKey: "topology.kubernetes.io/zone",
-              whenUnsatisfiable: "ScheduleAnyway",
-              labelSelector: { matchLabels: match }
-            },
-            {
-              maxSkew: 1,
-              topologyKey: "kubernetes.io/hostname",
-              whenUnsatisfiable: "DoNotSchedule",
-              nodeTaintsPolicy: "Honor",
-              labelSelector: { matchLabels: match }
-            }
-          ],
+          topologySpreadConstraints:
+            nonEmptyList(template?.topologySpreadConstraints) ?? zoneAndNodeSpread(match, "DoNotSchedule"),
           securityContext: { fsGroup: runAs, seccompProfile: { type: "RuntimeDefault" } },
-          imagePullSecrets: nonEmptyList(pullSecrets)
+          imagePullSecrets: nonEmptyList(customPullSecrets(dk, input.operator.operatorPullSecret))
         }
       }
     }
