@@ -16,6 +16,10 @@ describe("modules.json", () => {
     expect(Modules.parse('{"ACTIVEGATE":true,"other":1,"kspm":null}')).toEqual({ ...allOff, activeGate: true })
   })
 
+  it("JSON null leaves every module off, as unmarshalling null into the zero struct does", () => {
+    expect(Modules.parse("null")).toEqual(allOff)
+  })
+
   it("the Helm chart's full object", () => {
     const text = JSON.stringify({ ...Modules.all, edgeConnect: false })
     expect(Modules.parse(text)).toEqual({ ...Modules.all, edgeConnect: false })

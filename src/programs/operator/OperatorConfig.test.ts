@@ -49,7 +49,8 @@ describe("OperatorConfig", () => {
   )
 
   it("modules.json: known boolean keys are taken, invalid JSON means all modules on", () => {
-    assert.deepStrictEqual(OperatorConfig.parseModules('{"csiDriver":false,"edgeConnect":false,"other":1}'), {
+    const helm = JSON.stringify({ ...OperatorConfig.allModules, csiDriver: false, edgeConnect: false, other: 1 })
+    assert.deepStrictEqual(OperatorConfig.parseModules(helm), {
       ...OperatorConfig.allModules,
       csiDriver: false,
       edgeConnect: false
@@ -57,6 +58,8 @@ describe("OperatorConfig", () => {
     assert.deepStrictEqual(OperatorConfig.parseModules("{not json"), OperatorConfig.allModules)
     assert.deepStrictEqual(OperatorConfig.parseModules('{"csiDriver":"no"}'), OperatorConfig.allModules)
     assert.deepStrictEqual(OperatorConfig.parseModules(undefined), OperatorConfig.allModules)
+    // As the original's encoding/json into a zero struct: a module the object leaves out is off.
+    assert.strictEqual(OperatorConfig.parseModules('{"csiDriver":false}').edgeConnect, false)
   })
 
   it.effect("leader election seconds are validated together (lease > renew > 1.2 × retry)", () =>

@@ -14,7 +14,7 @@
  * | `ONEAGENT_OPERATOR_UPDATE_INTERVAL` | 5 | minutes between refreshes of `status.oneAgent.instances` |
  * | `DT_HOST_AVAILABILITY_DETECTION` | true | nodes controller, and the `DataExport` scope requirement |
  * | `EXPERIMENTAL_ENABLE_KUBEMON_OPERAND` | false | honour `spec.kubernetesMonitoring` |
- * | `modules.json` | all true | JSON `{csiDriver, activeGate, oneAgent, …}`; missing or invalid = all true |
+ * | `modules.json` | all true | JSON `{csiDriver, activeGate, oneAgent, …}`; missing or invalid = all true, a key left out = off |
  * | `LEADER_ELECTION_LEASE_DURATION` / `_RENEW_DEADLINE` / `_RETRY_PERIOD` | 30 / 20 / 6 | integer seconds; must satisfy lease > renew > 1.2 × retry |
  * | `METRICS_BIND_ADDRESS` / `HEALTH_PROBE_BIND_ADDRESS` | `:8080` / `:10080` | Go-style bind addresses, `0` disables |
  * | `MAX_CONCURRENT_RECONCILES` | 1 | DynaKube reconciles running at once (different DynaKubes) |
@@ -26,6 +26,7 @@
  */
 import { Config, Duration, Effect, Option, Schema } from "effect"
 import { hostname } from "node:os"
+import * as SharedModules from "../../schemas/Modules.ts"
 import * as GoDuration from "../../services/certs/GoDuration.ts"
 import { type BindAddress, parseBindAddress } from "../../services/Probes.ts"
 import * as LeaderElection from "./runtime/LeaderElection.ts"
@@ -34,30 +35,13 @@ export class OperatorConfigError extends Schema.TaggedError<OperatorConfigError>
   message: Schema.String
 }) {}
 
-/** Which product modules the installation enabled (`modules.json`). */
-export interface Modules {
-  readonly csiDriver: boolean
-  readonly activeGate: boolean
-  readonly oneAgent: boolean
-  readonly extensions: boolean
-  readonly logMonitoring: boolean
-  readonly edgeConnect: boolean
-  readonly supportability: boolean
-  readonly kubernetesMonitoring: boolean
-  readonly kspm: boolean
-}
+/** Which product modules the installation enabled (`modules.json`, read by the shared parser). */
+export type Modules = SharedModules.Modules
 
-export const allModules: Modules = {
-  csiDriver: true,
-  activeGate: true,
-  oneAgent: true,
-  extensions: true,
-  logMonitoring: true,
-  edgeConnect: true,
-  supportability: true,
-  kubernetesMonitoring: true,
-  kspm: true
-}
+export const allModules: Modules = SharedModules.all
+
+/** `modules.json`, parsed as the original does (see src/schemas/Modules.ts). */
+export const parseModules = SharedModules.parse
 
 export interface OperatorConfig {
   readonly namespace: string
@@ -132,25 +116,6 @@ export const boundedDuration = (
 const bool = (text: string | undefined, fallback: boolean): boolean => {
   const value = nonEmpty(text)?.toLowerCase()
   return value === "true" ? true : value === "false" ? false : fallback
-}
-
-const decodeModules = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Record(Schema.String, Schema.Unknown)))
-
-/** `modules.json`: every known key that is a boolean is taken; missing or invalid JSON means all modules on. */
-export const parseModules = (text: string | undefined): Modules => {
-  const value = nonEmpty(text)
-  if (value === undefined) return allModules
-  return Option.match(decodeModules(value), {
-    onNone: () => allModules,
-    onSome: (json) => {
-      const result: Record<string, boolean> = { ...allModules }
-      for (const key of Object.keys(allModules)) {
-        const v = json[key]
-        if (typeof v === "boolean") result[key] = v
-      }
-      return result as unknown as Modules
-    }
-  })
 }
 
 const seconds = (
