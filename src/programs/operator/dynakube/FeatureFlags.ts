@@ -1,19 +1,20 @@
 /**
- * DynaKube feature flags: annotations under `feature.dynatrace.com/` (spec §1.4), read with the original's rules.
- * Booleans parse like Go's `strconv.ParseBool` (1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False); anything
- * else means "the default". Only the flags the operator's controllers read are here; the webhook reads its own.
+ * DynaKube feature flags: annotations under `feature.dynatrace.com/` (spec §1.4) as the operator's controllers use
+ * them. The wire-level parsing (Go's `strconv.ParseBool` spellings, `ignored-namespaces` JSON, the default ignored
+ * namespaces) is the shared one in src/schemas/FeatureFlags.ts, so the operator and the webhook read a flag the same
+ * way; only the flags the controllers read, with their defaults, are here.
  *
  * @since 0.1.0
  */
-import { Option, Schema } from "effect"
+import * as Shared from "../../../schemas/FeatureFlags.ts"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 
-export const prefix = "feature.dynatrace.com/"
+export const prefix = Shared.prefix
 
 /** Annotation keys. */
 export const keys = {
   automaticInjection: `${prefix}automatic-injection`,
-  ignoredNamespaces: `${prefix}ignored-namespaces`,
+  ignoredNamespaces: Shared.ignoredNamespacesKey,
   oneAgentInitialConnectRetry: `${prefix}oneagent-initial-connect-retry-ms`,
   oneAgentIgnoreProxy: `${prefix}oneagent-ignore-proxy`,
   activeGateIgnoreProxy: `${prefix}activegate-ignore-proxy`,
@@ -27,12 +28,8 @@ export const keys = {
   oneAgentMaxUnavailable: `${prefix}oneagent-max-unavailable`
 } as const
 
-const trueValues = new Set(["1", "t", "T", "TRUE", "true", "True"])
-const falseValues = new Set(["0", "f", "F", "FALSE", "false", "False"])
-
 /** Go's `strconv.ParseBool`; `undefined` when the text is not a boolean. */
-export const parseBool = (text: string | undefined): boolean | undefined =>
-  text === undefined ? undefined : trueValues.has(text) ? true : falseValues.has(text) ? false : undefined
+export const parseBool = Shared.parseBool
 
 /** The feature flags of one DynaKube as the controllers use them. */
 export interface FeatureFlags {
@@ -54,27 +51,16 @@ export interface FeatureFlags {
 }
 
 /** The default ignored namespaces for an operator in `operatorNamespace`. */
-export const defaultIgnoredNamespaces = (operatorNamespace: string): ReadonlyArray<string> => [
-  `^${operatorNamespace}$`,
-  "^kube-.*",
-  "^openshift(-.*)?",
-  "^gke-.*",
-  "^gmp-.*"
-]
-
-const decodeIgnored = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Array(Schema.String)))
-
-const parseIgnored = (text: string | undefined): ReadonlyArray<string> | undefined =>
-  text === undefined ? undefined : Option.getOrUndefined(decodeIgnored(text))
+export const defaultIgnoredNamespaces = Shared.defaultIgnoredNamespaces
 
 /** Reads the flags of a DynaKube. */
 export const read = (dk: KubeObject, operatorNamespace: string): FeatureFlags => {
   const a = dk.metadata?.annotations ?? {}
-  const bool = (key: string, fallback: boolean) => parseBool(a[key]) ?? fallback
+  const bool = (key: string, fallback: boolean) => Shared.bool(a, key, fallback)
   const disableUpdates = parseBool(a[keys.disableActiveGateUpdates])
   return {
     automaticInjection: bool(keys.automaticInjection, true),
-    ignoredNamespaces: parseIgnored(a[keys.ignoredNamespaces]) ?? defaultIgnoredNamespaces(operatorNamespace),
+    ignoredNamespaces: Shared.ignoredNamespacePatterns(a, operatorNamespace),
     oneAgentIgnoreProxy: bool(keys.oneAgentIgnoreProxy, false),
     activeGateIgnoreProxy: bool(keys.activeGateIgnoreProxy, false),
     activeGateUpdates: disableUpdates === true ? false : bool(keys.activeGateUpdates, true),
