@@ -126,10 +126,10 @@ const emptyPatch = `"patch":""`
  * @category response
  * @since 0.1.0
  */
-export const encodeReview = (review: AdmissionReviewResponse): string => {
-  const response = review.response
-  if (response.patch === undefined || !base64Patches.has(response)) return JSON.stringify(review)
-  const text = JSON.stringify({ ...review, response: { ...response, patch: "" } })
+export const encodeReview = (answer: AdmissionReviewResponse): string => {
+  const response = answer.response
+  if (response.patch === undefined || !base64Patches.has(response)) return JSON.stringify(answer)
+  const text = JSON.stringify({ ...answer, response: { ...response, patch: "" } })
   const at = text.indexOf(emptyPatch)
   return `${text.slice(0, at)}"patch":"${response.patch}"${text.slice(at + emptyPatch.length)}`
 }

@@ -51,8 +51,8 @@ export const admission = <R>(
       return Effect.succeed(badRequest(`not an AdmissionReview with a request: ${decoded.failure.message}`))
     }
     return Effect.map(handler(decoded.success.request), (response) => {
-      const body = AdmissionReview.review(response)
-      return { status: 200, body, json: AdmissionReview.encodeReview(body) }
+      const answer = AdmissionReview.review(response)
+      return { status: 200, body: answer, json: AdmissionReview.encodeReview(answer) }
     })
   }
 })
