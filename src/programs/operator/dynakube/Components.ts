@@ -44,6 +44,7 @@ import {
   updateStatus
 } from "./ReconcileScope.ts"
 import { secretData } from "./Tokens.ts"
+import { currentDynaKube, regarding } from "./workload/ComponentPhase.ts"
 
 /** Which workloads this build deploys (the phase computation waits only for these). */
 export const deployed: Deployed = { activeGateStatefulSet: true, oneAgentDaemonSet: true }
@@ -54,18 +55,10 @@ export const conditionTypes = {
   activeGateAuthTokenSecret: "ActiveGateAuthTokenSecret"
 } as const
 
-/** The DynaKube with the status this reconcile computed so far: what the builders read. */
-const current = (scope: ReconcileScope): DynaKube => ({ ...scope.dk, status: scope.status })
-
-const regarding = (scope: ReconcileScope) => ({
-  apiVersion: scope.owner.apiVersion,
-  kind: scope.owner.kind,
-  name: scope.name,
-  namespace: scope.namespace,
-  uid: scope.owner.uid
-})
-
-/** Records the outcome of a workload write: a condition and an Event when something changed. */
+/**
+ * Records the outcome of a workload write: a condition and an Event when something changed. Unlike the newer
+ * components' `workloadWritten`, the condition names an update (`<Kind>Updated`, `<name> updated`).
+ */
 const workloadWritten = (
   scope: ReconcileScope,
   type: string,
@@ -131,7 +124,7 @@ const ensureAuthToken = (scope: ReconcileScope) =>
       Resources.Secret,
       ObjectSync.withTemplateHash(
         ActiveGateSecrets.buildAuthTokenSecret({
-          dynakube: current(scope),
+          dynakube: currentDynaKube(scope),
           operator: scope.operator,
           token: fresh.token
         })
@@ -169,14 +162,17 @@ const reconcileActiveGateWorkload = (scope: ReconcileScope) =>
     const caches = yield* OperatorCaches
     const read = { read: caches.read }
     const names = Capabilities.activeGateNames(scope.name)
-    const flags = readWorkloadFlags(current(scope))
+    const flags = readWorkloadFlags(currentDynaKube(scope))
     yield* ObjectSync.ensure(
       Resources.ConfigMap,
-      ActiveGateSecrets.buildDeploymentPropertiesConfigMap({ dynakube: current(scope), operator: scope.operator }),
+      ActiveGateSecrets.buildDeploymentPropertiesConfigMap({
+        dynakube: currentDynaKube(scope),
+        operator: scope.operator
+      }),
       read
     )
     const authToken = yield* ensureAuthToken(scope)
-    if (!Capabilities.needsActiveGateStatefulSet(current(scope))) {
+    if (!Capabilities.needsActiveGateStatefulSet(currentDynaKube(scope))) {
       yield* ObjectSync.ensureAbsent(Resources.StatefulSet, scope.namespace, names.statefulSet, read)
       yield* ObjectSync.ensureAbsent(Resources.Service, scope.namespace, names.service, read)
       removeCondition(scope, conditionTypes.activeGateStatefulSet)
@@ -184,12 +180,12 @@ const reconcileActiveGateWorkload = (scope: ReconcileScope) =>
     }
     const userText = yield* customPropertiesText(scope)
     const customProperties = ActiveGateSecrets.buildCustomPropertiesSecret({
-      dynakube: current(scope),
+      dynakube: currentDynaKube(scope),
       operator: scope.operator,
       flags,
       userText
     })
-    const customName = ActiveGateSecrets.customPropertiesSecretName(current(scope))
+    const customName = ActiveGateSecrets.customPropertiesSecretName(currentDynaKube(scope))
     if (customProperties === undefined) {
       yield* ObjectSync.ensureAbsent(Resources.Secret, scope.namespace, customName, read)
     } else {
@@ -198,7 +194,7 @@ const reconcileActiveGateWorkload = (scope: ReconcileScope) =>
 
     const service = yield* ObjectSync.ensure(
       Resources.Service,
-      ActiveGateService.buildActiveGateService({ dynakube: current(scope), operator: scope.operator }),
+      ActiveGateService.buildActiveGateService({ dynakube: currentDynaKube(scope), operator: scope.operator }),
       read
     )
     const spec = (service.object as KubeObject & { spec?: { clusterIPs?: ReadonlyArray<string>; clusterIP?: string } })
@@ -210,12 +206,12 @@ const reconcileActiveGateWorkload = (scope: ReconcileScope) =>
       updateStatus(scope, { activeGate: { ...activeGateStatus(scope), serviceIPs } })
     }
 
-    if (Capabilities.needsAutomaticTlsSecret(current(scope), flags)) {
+    if (Capabilities.needsAutomaticTlsSecret(currentDynaKube(scope), flags)) {
       const existing = yield* caches.secrets.get(keyOf(scope.namespace, names.autoTlsSecret))
       // Created once (no rotation, as the original); generating an RSA 4096 key takes a moment.
       if (Option.isNone(existing)) {
         const tls = yield* ActiveGateTls.buildActiveGateTlsSecret({
-          dynakube: current(scope),
+          dynakube: currentDynaKube(scope),
           operator: scope.operator
         }).pipe(Effect.mapError((e) => new ComponentError({ component: "activegate", message: e.message })))
         yield* ObjectSync.ensure(Resources.Secret, tls, read)
@@ -230,7 +226,7 @@ const reconcileActiveGateWorkload = (scope: ReconcileScope) =>
       onSome: (sts) => (sts as KubeObject & { spec?: { replicas?: number } }).spec?.replicas
     })
     const sts = ActiveGateStatefulSet.buildActiveGateStatefulSet({
-      dynakube: current(scope),
+      dynakube: currentDynaKube(scope),
       operator: scope.operator,
       configurationHash: ActiveGateSecrets.activeGateConfigurationHash({
         customProperties: userText,
@@ -304,7 +300,7 @@ export const makeInjection = (
       const caches = yield* OperatorCaches
       const info = scope.oneAgentConnectionInfo
       const result = yield* Injection.reconcileInjection({
-        dynakube: current(scope),
+        dynakube: currentDynaKube(scope),
         allDynaKubes: yield* allDynaKubes(scope, decode),
         namespaces: yield* caches.namespaces.list(),
         operatorNamespace: scope.config.namespace,
@@ -435,7 +431,7 @@ export const oneAgent: Phase<OperatorCaches | KubeClient | EventRecorder> = {
         updateStatus(scope, { oneAgent: { ...oneAgentStatus(scope), healthcheck } })
       }
       const ds = OneAgentDaemonSet.buildOneAgentDaemonSet({
-        dynakube: current(scope),
+        dynakube: currentDynaKube(scope),
         operator: scope.operator,
         processGroupingConfigHash: yield* processGroupingConfigHash(scope)
       })

@@ -20,10 +20,8 @@
  */
 import { Effect, Option } from "effect"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
-import { KubeApiError } from "../../../../services/KubeApiError.ts"
 import { KubeClient } from "../../../../services/KubeClient.ts"
 import { type KubeObject, keyOf } from "../../../../services/kube/KubeObject.ts"
-import type { Resource } from "../../../../services/kube/Resource.ts"
 import * as Resources from "../../../../services/kube/Resources.ts"
 import { EventRecorder } from "../../EventRecorder.ts"
 import { OperatorCaches } from "../../OperatorCaches.ts"
@@ -32,6 +30,14 @@ import * as ObjectSync from "../../runtime/ObjectSync.ts"
 import { recreateActiveGateStatefulSet } from "../activegate/ActiveGateStatefulSet.ts"
 import { readWorkloadFlags } from "../oneagent/WorkloadFlags.ts"
 import { ComponentError, type Phase, type ReconcileScope, removeCondition, setCondition } from "../ReconcileScope.ts"
+import {
+  currentDynaKube,
+  liveReplicas,
+  rawSecretData,
+  readConfirmed,
+  recordKubeApiError,
+  workloadWritten
+} from "../workload/ComponentPhase.ts"
 import { dataHash, imageOf } from "../otelc/OtelCollectorStatefulSet.ts"
 import * as ExtensionControllerStatefulSet from "./ExtensionControllerStatefulSet.ts"
 import * as Extensions from "./Extensions.ts"
@@ -48,21 +54,7 @@ export const conditionTypes = {
   databases: "DatabaseDatasourcesAvailable"
 } as const
 
-const current = (scope: ReconcileScope): DynaKube => ({ ...scope.dk, status: scope.status })
-
 const fail = (message: string) => new ComponentError({ component: "extensions", message })
-
-/** The object from the cache, or — when the cache has none — from a GET (the cache may lag our own create). */
-const readConfirmed = (scope: ReconcileScope, resource: Resource, name: string) =>
-  Effect.gen(function* () {
-    const caches = yield* OperatorCaches
-    const cached = yield* caches.read<KubeObject>(resource, scope.namespace, name)
-    if (Option.isSome(cached)) return cached
-    return yield* ObjectSync.readWithGet<KubeObject>(resource, scope.namespace, name)
-  })
-
-const dataOf = (obj: KubeObject): Readonly<Record<string, string>> =>
-  (obj as KubeObject & { data?: Readonly<Record<string, string>> }).data ?? {}
 
 /** Creates `desired` only when no object of its name exists; returns the live or created object. */
 const createOnce = (scope: ReconcileScope, desired: Effect.Effect<KubeObject, ComponentError>, name: string) =>
@@ -72,20 +64,6 @@ const createOnce = (scope: ReconcileScope, desired: Effect.Effect<KubeObject, Co
     const written = yield* ObjectSync.ensure(Resources.Secret, yield* desired)
     return { object: written.object, created: true }
   })
-
-/** A failed apiserver call is recorded on the condition `type` (False, reason `KubeApiError`) before the phase fails. */
-const recordKubeError =
-  (scope: ReconcileScope, type: string) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    effect.pipe(
-      Effect.tapError((error) =>
-        Effect.sync(() => {
-          if (error instanceof KubeApiError) {
-            setCondition(scope, { type, status: "False", reason: "KubeApiError", message: error.message })
-          }
-        })
-      )
-    )
 
 /** Deletes the executor Deployments of this DynaKube whose name is not in `keep`. */
 const removeExecutors = (scope: ReconcileScope, keep: ReadonlyArray<string>) =>
@@ -126,7 +104,7 @@ export const deploymentsMessage = (names: ReadonlyArray<string>): string =>
 const reconcileDatabases = (scope: ReconcileScope) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
-    const dk = current(scope)
+    const dk = currentDynaKube(scope)
     const databases = dk.spec.extensions?.databases ?? []
     const names = databases.map((db) => SqlExecutorDeployment.deploymentName(scope.name, db.id))
     yield* removeExecutors(scope, names)
@@ -144,13 +122,10 @@ const reconcileDatabases = (scope: ReconcileScope) =>
         operator: scope.operator,
         database,
         image,
-        currentReplicas: Option.match(live, {
-          onNone: () => undefined,
-          onSome: (o) => (o as KubeObject & { spec?: { replicas?: number } }).spec?.replicas
-        })
+        currentReplicas: liveReplicas(live)
       })
       const written = yield* ObjectSync.ensure(Resources.Deployment, deployment, { read: caches.read }).pipe(
-        recordKubeError(scope, conditionTypes.databases)
+        recordKubeApiError(scope, conditionTypes.databases)
       )
       if (written.action !== "unchanged") {
         yield* Effect.logInfo("Applied an SQL extension executor.").pipe(
@@ -174,7 +149,8 @@ const dropOutdatedTokenSecret = (scope: ReconcileScope) =>
   Effect.gen(function* () {
     const name = Extensions.extensionNames(scope.name).tokenSecret
     const existing = yield* readConfirmed(scope, Resources.Secret, name)
-    if (Option.isNone(existing) || dataOf(existing.value)[deprecatedCollectorTokenKey] === undefined) return false
+    if (Option.isNone(existing) || rawSecretData(existing.value)[deprecatedCollectorTokenKey] === undefined)
+      return false
     const kube = yield* KubeClient
     yield* kube
       .delete(Resources.Secret, name, { namespace: scope.namespace })
@@ -223,7 +199,7 @@ const resolveImage = (scope: ReconcileScope, dk: DynaKube) =>
 const reconcileStatefulSet = (scope: ReconcileScope, tlsSecretHash: string) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
-    const dk = current(scope)
+    const dk = currentDynaKube(scope)
     const name = Extensions.extensionNames(scope.name).statefulSet
     const outdated = (why: string) =>
       Effect.gen(function* () {
@@ -249,28 +225,14 @@ const reconcileStatefulSet = (scope: ReconcileScope, tlsSecretHash: string) =>
     const written = yield* ObjectSync.ensure(Resources.StatefulSet, sts, {
       read: caches.read,
       recreate: recreateActiveGateStatefulSet
-    }).pipe(recordKubeError(scope, conditionTypes.statefulSet))
-    setCondition(scope, {
+    }).pipe(recordKubeApiError(scope, conditionTypes.statefulSet))
+    yield* workloadWritten(scope, {
       type: conditionTypes.statefulSet,
-      status: "True",
-      reason: "StatefulSetCreated",
-      message: `${name} created`
+      kind: "StatefulSet",
+      name,
+      action: written.action,
+      whenUnchanged: "restamp"
     })
-    if (written.action !== "unchanged") {
-      const reason = written.action === "created" ? "StatefulSetCreated" : "StatefulSetUpdated"
-      yield* (yield* EventRecorder).event(
-        {
-          apiVersion: scope.owner.apiVersion,
-          kind: scope.owner.kind,
-          name: scope.name,
-          namespace: scope.namespace,
-          uid: scope.owner.uid
-        },
-        "Normal",
-        reason,
-        `StatefulSet ${name} ${written.action}.`
-      )
-    }
   })
 
 /**
@@ -284,7 +246,7 @@ export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
     Effect.gen(function* () {
       const caches = yield* OperatorCaches
       const read = { read: caches.read }
-      const dk = current(scope)
+      const dk = currentDynaKube(scope)
       const names = Extensions.extensionNames(scope.name)
       const input = { dynakube: dk, operator: scope.operator }
       removeCondition(scope, conditionTypes.legacyStatefulSet)
@@ -301,7 +263,7 @@ export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
         scope,
         Effect.sync(() => Extensions.buildTokenSecret(input)),
         names.tokenSecret
-      ).pipe(recordKubeError(scope, conditionTypes.secret))
+      ).pipe(recordKubeApiError(scope, conditionTypes.secret))
       setCondition(scope, {
         type: conditionTypes.secret,
         status: "True",
@@ -310,7 +272,7 @@ export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
       })
 
       yield* ObjectSync.ensure(Resources.Service, Extensions.buildService(input), read).pipe(
-        recordKubeError(scope, conditionTypes.service)
+        recordKubeApiError(scope, conditionTypes.service)
       )
       setCondition(scope, {
         type: conditionTypes.service,
@@ -345,7 +307,7 @@ export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
         tls = user.value
       }
 
-      yield* reconcileStatefulSet(scope, dataHash(dataOf(tls)))
+      yield* reconcileStatefulSet(scope, dataHash(rawSecretData(tls)))
       yield* reconcileDatabases(scope)
       return Controller.done
     })

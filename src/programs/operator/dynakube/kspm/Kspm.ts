@@ -14,7 +14,6 @@
  * @since 0.1.0
  */
 import { Effect, Option } from "effect"
-import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
 import { KubeClient } from "../../../../services/KubeClient.ts"
 import { type KubeObject, keyOf } from "../../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../../services/kube/Resources.ts"
@@ -33,6 +32,7 @@ import {
   thresholdMillis,
   updateStatus
 } from "../ReconcileScope.ts"
+import { currentDynaKube, rawSecretData, recordKubeApiError, workloadWritten } from "../workload/ComponentPhase.ts"
 import * as KspmDaemonSet from "./KspmDaemonSet.ts"
 import * as KspmSettings from "./KspmSettings.ts"
 import * as KspmToken from "./KspmToken.ts"
@@ -46,29 +46,8 @@ export const conditionTypes = {
 
 const kubeApiErrorMessage = "A problem occurred when using the Kubernetes API"
 
-/** The DynaKube with the status this reconcile computed so far: what the builders read. */
-const current = (scope: ReconcileScope): DynaKube => ({ ...scope.dk, status: scope.status })
-
-const regarding = (scope: ReconcileScope) => ({
-  apiVersion: scope.owner.apiVersion,
-  kind: scope.owner.kind,
-  name: scope.name,
-  namespace: scope.namespace,
-  uid: scope.owner.uid
-})
-
-const dataOf = (secret: KubeObject): Readonly<Record<string, string>> =>
-  (secret as KubeObject & { readonly data?: Readonly<Record<string, string>> }).data ?? {}
-
-/** Records a failed Kubernetes call on `type` and fails with it. */
-const kubeFailure =
-  (scope: ReconcileScope, type: string) =>
-  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.tapError(self, () =>
-      Effect.sync(() =>
-        setCondition(scope, { type, status: "False", reason: "KubeApiError", message: kubeApiErrorMessage })
-      )
-    )
+/** A failed Kubernetes call shows on `type` with the original's fixed message. */
+const kubeFailure = (scope: ReconcileScope, type: string) => recordKubeApiError(scope, type, kubeApiErrorMessage)
 
 /** Sets `status.kspm.tokenSecretHash` (or removes the block) when it differs. */
 const setTokenHash = (scope: ReconcileScope, hash: string | undefined): void => {
@@ -86,8 +65,8 @@ const ensureTokenSecret = (scope: ReconcileScope) =>
     const kube = yield* KubeClient
     const name = KspmToken.tokenSecretName(scope.name)
     const existing = yield* caches.secrets.get(keyOf(scope.namespace, name))
-    if (Option.isSome(existing) && (dataOf(existing.value)[KspmToken.tokenKey] ?? "") !== "") {
-      return dataOf(existing.value)
+    if (Option.isSome(existing) && (rawSecretData(existing.value)[KspmToken.tokenKey] ?? "") !== "") {
+      return rawSecretData(existing.value)
     }
     if (Option.isSome(existing)) {
       yield* kube
@@ -95,7 +74,7 @@ const ensureTokenSecret = (scope: ReconcileScope) =>
         .pipe(Effect.catchReason("KubeApiError", "NotFound", () => Effect.void))
     }
     const secret = KspmToken.buildTokenSecret({
-      dynakube: current(scope),
+      dynakube: currentDynaKube(scope),
       operator: scope.operator,
       token: yield* Effect.sync(() => KspmToken.newToken())
     })
@@ -106,7 +85,7 @@ const ensureTokenSecret = (scope: ReconcileScope) =>
       )
     )
     yield* Effect.logInfo("Created the KSPM token Secret.").pipe(Effect.annotateLogs({ secret: name }))
-    return dataOf(created)
+    return rawSecretData(created)
   })
 
 /** Phase `kspm-token`: the token Secret and `status.kspm.tokenSecretHash`. */
@@ -223,7 +202,7 @@ const reconcileDaemonSet = (scope: ReconcileScope) =>
       })
     }
     const ds = KspmDaemonSet.buildKspmDaemonSet({
-      dynakube: current(scope),
+      dynakube: currentDynaKube(scope),
       operator: scope.operator,
       tenantUUID: uuid,
       kubemon: scope.features.kubemon
@@ -232,17 +211,13 @@ const reconcileDaemonSet = (scope: ReconcileScope) =>
       read: caches.read,
       recreate: KspmDaemonSet.recreateKspmDaemonSet
     }).pipe(kubeFailure(scope, conditionTypes.daemonSet))
-    if (written.action === "unchanged" && condition(scope, conditionTypes.daemonSet)?.status === "True") return
-    setCondition(scope, {
+    yield* workloadWritten(scope, {
       type: conditionTypes.daemonSet,
-      status: "True",
-      reason: "DaemonSetCreated",
-      message: `${name} created`
+      kind: "DaemonSet",
+      name,
+      action: written.action,
+      whenUnchanged: "keep"
     })
-    if (written.action !== "unchanged") {
-      const reason = written.action === "created" ? "DaemonSetCreated" : "DaemonSetUpdated"
-      yield* (yield* EventRecorder).event(regarding(scope), "Normal", reason, `DaemonSet ${name} ${written.action}.`)
-    }
   })
 
 /** Phase `kspm`: the settings object, then the node-config collector DaemonSet. */

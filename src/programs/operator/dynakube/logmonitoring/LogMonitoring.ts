@@ -20,8 +20,6 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
-import type { KubeApiError } from "../../../../services/KubeApiError.ts"
 import * as Resources from "../../../../services/kube/Resources.ts"
 import type { KubeClient } from "../../../../services/KubeClient.ts"
 import { EventRecorder } from "../../EventRecorder.ts"
@@ -37,6 +35,7 @@ import {
   setCondition,
   thresholdMillis
 } from "../ReconcileScope.ts"
+import { currentDynaKube, recordKubeApiError, workloadWritten } from "../workload/ComponentPhase.ts"
 import * as Config from "./LogMonitoringConfig.ts"
 import * as DaemonSet from "./LogMonitoringDaemonSet.ts"
 import * as Settings from "./LogMonitoringSettings.ts"
@@ -58,23 +57,6 @@ export const reasons = {
 
 /** The public image type of the log module. @category constants @since 0.1.0 */
 export const publicImageType = "logmodule"
-
-/** The DynaKube with the status computed so far: what the builders read. */
-const current = (scope: ReconcileScope): DynaKube => ({ ...scope.dk, status: scope.status })
-
-const regarding = (scope: ReconcileScope) => ({
-  apiVersion: scope.owner.apiVersion,
-  kind: scope.owner.kind,
-  name: scope.name,
-  namespace: scope.namespace,
-  uid: scope.owner.uid
-})
-
-/** A failed write shows in the component's condition before the error is collected. */
-const onKubeError = (scope: ReconcileScope, type: string) => (error: KubeApiError) =>
-  Effect.sync(() =>
-    setCondition(scope, { type, status: "False", reason: reasons.kubeApiError, message: error.message })
-  )
 
 /** Deletes the standalone objects (if there) and forgets their conditions. */
 const removeStandalone = (scope: ReconcileScope) =>
@@ -110,13 +92,13 @@ const reconcileStandalone = (scope: ReconcileScope) =>
     yield* ObjectSync.ensure(
       Resources.Secret,
       Config.buildConfigSecret({
-        dynakube: current(scope),
+        dynakube: currentDynaKube(scope),
         operatorVersion: scope.config.operatorVersion,
         tenantToken: info.tenantToken,
         proxy: scope.tenant.proxy
       }),
       { read: caches.read }
-    ).pipe(Effect.tapError(onKubeError(scope, conditionTypes.config)))
+    ).pipe(recordKubeApiError(scope, conditionTypes.config))
     setCondition(scope, {
       type: conditionTypes.config,
       status: "True",
@@ -126,27 +108,21 @@ const reconcileStandalone = (scope: ReconcileScope) =>
 
     const name = DaemonSet.daemonSetName(scope.name)
     const ds = DaemonSet.buildLogMonitoringDaemonSet({
-      dynakube: current(scope),
+      dynakube: currentDynaKube(scope),
       operator: scope.operator,
       image: yield* resolveImage(scope)
     })
     const written = yield* ObjectSync.ensure(Resources.DaemonSet, ds, {
       read: caches.read,
       recreate: DaemonSet.recreateLogMonitoringDaemonSet
-    }).pipe(Effect.tapError(onKubeError(scope, conditionTypes.daemonSet)))
-    if (written.action === "unchanged" && condition(scope, conditionTypes.daemonSet)?.status === "True") return
-    // The condition says "created" whatever happened (as the original's); the Event tells updates apart.
-    setCondition(scope, {
+    }).pipe(recordKubeApiError(scope, conditionTypes.daemonSet))
+    yield* workloadWritten(scope, {
       type: conditionTypes.daemonSet,
-      status: "True",
-      reason: reasons.daemonSetCreated,
-      message: `${name} created`
+      kind: "DaemonSet",
+      name,
+      action: written.action,
+      whenUnchanged: "keep"
     })
-    if (written.action !== "unchanged") {
-      const updated = written.action === "updated" || written.action === "recreated"
-      const reason = updated ? reasons.daemonSetUpdated : reasons.daemonSetCreated
-      yield* (yield* EventRecorder).event(regarding(scope), "Normal", reason, `DaemonSet ${name} ${written.action}.`)
-    }
   })
 
 /** The settings object: looked for (and created when missing) only when the condition says it is time. */
@@ -175,7 +151,7 @@ const reconcileSettings = (scope: ReconcileScope) =>
     const created = yield* Effect.gen(function* () {
       const existing = yield* tenant.api.settingsObjects(Settings.schemaId, meid)
       if (existing.totalCount > 0) return undefined
-      return yield* tenant.api.createSettingsObject(Settings.settingsObject(current(scope), meid))
+      return yield* tenant.api.createSettingsObject(Settings.settingsObject(currentDynaKube(scope), meid))
     }).pipe(
       Effect.map((objectId) => ({ ok: true as const, objectId })),
       Effect.catchReason("DynatraceApiError", "MissingScopes", () =>

@@ -16,10 +16,8 @@
  * @since 0.1.0
  */
 import { Effect, Option, Redacted } from "effect"
-import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
-import { KubeApiError } from "../../../../services/KubeApiError.ts"
 import { KubeClient } from "../../../../services/KubeClient.ts"
-import { type KubeObject, keyOf } from "../../../../services/kube/KubeObject.ts"
+import { keyOf } from "../../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../../services/kube/Resources.ts"
 import { EventRecorder } from "../../EventRecorder.ts"
 import { OperatorCaches } from "../../OperatorCaches.ts"
@@ -29,6 +27,14 @@ import * as ObjectSync from "../../runtime/ObjectSync.ts"
 import { readWorkloadFlags } from "../oneagent/WorkloadFlags.ts"
 import { LabelKeys } from "../oneagent/WorkloadParts.ts"
 import { ComponentError, type Phase, type ReconcileScope, removeCondition, setCondition } from "../ReconcileScope.ts"
+import {
+  currentDynaKube,
+  liveReplicas,
+  rawSecretData,
+  readConfirmed,
+  recordKubeApiError,
+  workloadWritten
+} from "../workload/ComponentPhase.ts"
 import { configKey } from "./CollectorConfig.ts"
 import * as OtelCollector from "./OtelCollector.ts"
 import * as OtelCollectorStatefulSet from "./OtelCollectorStatefulSet.ts"
@@ -44,8 +50,6 @@ export const conditionTypes = {
 
 /** Message of the `Tokens` condition when telemetryIngest has no data-ingest token. @category constants @since 0.1.0 */
 export const dataIngestTokenMissingMessage = "data ingest token is missing, but it's required for telemetery ingest"
-
-const current = (scope: ReconcileScope): DynaKube => ({ ...scope.dk, status: scope.status })
 
 const fail = (message: string) => new ComponentError({ component: "otel-collector", message })
 
@@ -73,29 +77,10 @@ const removeServices = (scope: ReconcileScope, keep: string | undefined) =>
  */
 const secretHash = (scope: ReconcileScope, name: string, what: string) =>
   Effect.gen(function* () {
-    const caches = yield* OperatorCaches
-    const cached = yield* caches.secrets.get(keyOf(scope.namespace, name))
-    const secret = Option.isSome(cached)
-      ? cached
-      : yield* ObjectSync.readWithGet<KubeObject>(Resources.Secret, scope.namespace, name)
+    const secret = yield* readConfirmed(scope, Resources.Secret, name)
     if (Option.isNone(secret)) return yield* fail(`${what} secret ${scope.namespace}:${name} not found`)
-    const data = (secret.value as KubeObject & { data?: Readonly<Record<string, string>> }).data ?? {}
-    return OtelCollectorStatefulSet.dataHash(data)
+    return OtelCollectorStatefulSet.dataHash(rawSecretData(secret.value))
   })
-
-/** A failed apiserver call is recorded on the condition `type` (False, reason `KubeApiError`) before the phase fails. */
-const recordKubeError =
-  (scope: ReconcileScope, type: string) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    effect.pipe(
-      Effect.tapError((error) =>
-        Effect.sync(() => {
-          if (error instanceof KubeApiError) {
-            setCondition(scope, { type, status: "False", reason: "KubeApiError", message: error.message })
-          }
-        })
-      )
-    )
 
 const cleanupConfiguration = (scope: ReconcileScope) =>
   Effect.gen(function* () {
@@ -120,12 +105,12 @@ const reconcileConfiguration = (scope: ReconcileScope) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
     const read = { read: caches.read }
-    const dk = current(scope)
+    const dk = currentDynaKube(scope)
     const input = { dynakube: dk, operator: scope.operator }
     const serviceName = OtelCollector.serviceName(dk)
     yield* removeServices(scope, serviceName)
     yield* ObjectSync.ensure(Resources.Service, OtelCollector.buildService(input), read).pipe(
-      recordKubeError(scope, conditionTypes.service)
+      recordKubeApiError(scope, conditionTypes.service)
     )
     setCondition(scope, {
       type: conditionTypes.service,
@@ -137,7 +122,7 @@ const reconcileConfiguration = (scope: ReconcileScope) =>
     const endpoint = OtelCollector.buildEndpointConfigMap(input)
     if (!("kind" in endpoint)) return yield* fail(`could not generate the OTLP endpoint: ${endpoint.problem}`)
     yield* ObjectSync.ensure(Resources.ConfigMap, endpoint, read).pipe(
-      recordKubeError(scope, conditionTypes.endpointConfigMap)
+      recordKubeApiError(scope, conditionTypes.endpointConfigMap)
     )
     setCondition(scope, {
       type: conditionTypes.endpointConfigMap,
@@ -148,7 +133,7 @@ const reconcileConfiguration = (scope: ReconcileScope) =>
 
     const config = OtelCollector.buildConfigConfigMap({ ...input, flags: readWorkloadFlags(dk) })
     yield* ObjectSync.ensure(Resources.ConfigMap, config, read).pipe(
-      recordKubeError(scope, conditionTypes.configConfigMap)
+      recordKubeApiError(scope, conditionTypes.configConfigMap)
     )
     setCondition(scope, {
       type: conditionTypes.configConfigMap,
@@ -183,7 +168,7 @@ const markDataIngestTokenMissing = (scope: ReconcileScope) => {
 const reconcileStatefulSet = (scope: ReconcileScope, configText: string | undefined) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
-    const dk = current(scope)
+    const dk = currentDynaKube(scope)
     const name = OtelCollector.otelcNames(scope.name).statefulSet
     const telemetryIngest = OtelCollector.telemetryIngestEnabled(dk)
     const tenant = scope.tenant
@@ -202,10 +187,7 @@ const reconcileStatefulSet = (scope: ReconcileScope, configText: string | undefi
       dynakube: dk,
       operator: scope.operator,
       flags: readWorkloadFlags(dk),
-      currentReplicas: Option.match(live, {
-        onNone: () => undefined,
-        onSome: (o) => (o as KubeObject & { spec?: { replicas?: number } }).spec?.replicas
-      }),
+      currentReplicas: liveReplicas(live),
       configText,
       dataIngestTokenHash:
         telemetryIngest && token !== undefined ? OtelCollectorStatefulSet.secureHash(Redacted.value(token)) : undefined,
@@ -218,28 +200,14 @@ const reconcileStatefulSet = (scope: ReconcileScope, configText: string | undefi
     const written = yield* ObjectSync.ensure(Resources.StatefulSet, sts, {
       read: caches.read,
       recreate: OtelCollectorStatefulSet.recreateOtelCollectorStatefulSet
-    }).pipe(recordKubeError(scope, conditionTypes.statefulSet))
-    setCondition(scope, {
+    }).pipe(recordKubeApiError(scope, conditionTypes.statefulSet))
+    yield* workloadWritten(scope, {
       type: conditionTypes.statefulSet,
-      status: "True",
-      reason: "StatefulSetCreated",
-      message: `${name} created`
+      kind: "StatefulSet",
+      name,
+      action: written.action,
+      whenUnchanged: "restamp"
     })
-    if (written.action !== "unchanged") {
-      const reason = written.action === "created" ? "StatefulSetCreated" : "StatefulSetUpdated"
-      yield* (yield* EventRecorder).event(
-        {
-          apiVersion: scope.owner.apiVersion,
-          kind: scope.owner.kind,
-          name: scope.name,
-          namespace: scope.namespace,
-          uid: scope.owner.uid
-        },
-        "Normal",
-        reason,
-        `StatefulSet ${name} ${written.action}.`
-      )
-    }
   })
 
 /**
@@ -253,7 +221,7 @@ export const phase: Phase<OperatorCaches | KubeClient | EventRecorder> = {
   run: (scope) =>
     Effect.gen(function* () {
       const caches = yield* OperatorCaches
-      const dk = current(scope)
+      const dk = currentDynaKube(scope)
       const enabled = scope.tenant !== undefined
       if (!enabled || !OtelCollector.telemetryIngestEnabled(dk)) yield* cleanupConfiguration(scope)
       if (!enabled || !OtelCollector.collectorEnabled(dk)) {

@@ -1,0 +1,127 @@
+/**
+ * The plumbing the DynaKube component phases (extensions, OTel collector, KSPM, log monitoring, ActiveGate and
+ * OneAgent) share around their pure builders: the DynaKube as the builders read it, the Event target, a failed
+ * apiserver write shown on the component's condition, the "workload written" condition and Event, and reads that
+ * confirm a cache miss with a GET.
+ *
+ * The condition of a written workload says `<Kind>Created` / `<name> created` whatever happened, as the original's
+ * do; the Event tells creates (`<Kind>Created`) from updates and recreates (`<Kind>Updated`). The ActiveGate and
+ * OneAgent conditions differ on purpose (they name updates) and keep their own helper in `Components.ts`.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Option } from "effect"
+import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
+import { KubeApiError } from "../../../../services/KubeApiError.ts"
+import type { KubeObject } from "../../../../services/kube/KubeObject.ts"
+import type { Resource } from "../../../../services/kube/Resource.ts"
+import { EventRecorder } from "../../EventRecorder.ts"
+import { OperatorCaches } from "../../OperatorCaches.ts"
+import * as ObjectSync from "../../runtime/ObjectSync.ts"
+import { condition, type ReconcileScope, setCondition } from "../ReconcileScope.ts"
+
+/**
+ * The DynaKube with the status this reconcile computed so far: what the builders read.
+ * @category scope
+ * @since 0.1.0
+ */
+export const currentDynaKube = (scope: ReconcileScope): DynaKube => ({ ...scope.dk, status: scope.status })
+
+/**
+ * The DynaKube as the object an Event is about.
+ * @category events
+ * @since 0.1.0
+ */
+export const regarding = (scope: ReconcileScope) => ({
+  apiVersion: scope.owner.apiVersion,
+  kind: scope.owner.kind,
+  name: scope.name,
+  namespace: scope.namespace,
+  uid: scope.owner.uid
+})
+
+/**
+ * A failed apiserver call is recorded on the condition `type` (False, reason `KubeApiError`, the error's message
+ * unless `message` is given) before the phase fails with it.
+ * @category conditions
+ * @since 0.1.0
+ */
+export const recordKubeApiError =
+  (scope: ReconcileScope, type: string, message?: string) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    effect.pipe(
+      Effect.tapError((error) =>
+        Effect.sync(() => {
+          if (error instanceof KubeApiError) {
+            setCondition(scope, { type, status: "False", reason: "KubeApiError", message: message ?? error.message })
+          }
+        })
+      )
+    )
+
+/**
+ * Options of {@link workloadWritten}.
+ * @category models
+ * @since 0.1.0
+ */
+export interface WorkloadWritten {
+  /** The component's condition type. */
+  readonly type: string
+  readonly kind: "DaemonSet" | "StatefulSet"
+  readonly name: string
+  readonly action: ObjectSync.SyncAction
+  /**
+   * An unchanged workload whose condition is already True: `"keep"` leaves the condition as it is, `"restamp"`
+   * sets it again (its `observedGeneration` follows the DynaKube's generation).
+   */
+  readonly whenUnchanged: "keep" | "restamp"
+}
+
+/**
+ * Records a workload write: condition True (`<Kind>Created`) and, when something changed, a Normal Event.
+ * @category conditions
+ * @since 0.1.0
+ */
+export const workloadWritten = (scope: ReconcileScope, written: WorkloadWritten) =>
+  Effect.gen(function* () {
+    const { type, kind, name, action } = written
+    if (written.whenUnchanged === "keep" && action === "unchanged" && condition(scope, type)?.status === "True") return
+    setCondition(scope, { type, status: "True", reason: `${kind}Created`, message: `${name} created` })
+    if (action !== "unchanged") {
+      const reason = action === "created" ? `${kind}Created` : `${kind}Updated`
+      yield* (yield* EventRecorder).event(regarding(scope), "Normal", reason, `${kind} ${name} ${action}.`)
+    }
+  })
+
+/**
+ * The object from the cache or — when the cache has none — from a GET (the cache may lag a create of this very
+ * reconcile).
+ * @category reads
+ * @since 0.1.0
+ */
+export const readConfirmed = (scope: ReconcileScope, resource: Resource, name: string) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const cached = yield* caches.read<KubeObject>(resource, scope.namespace, name)
+    if (Option.isSome(cached)) return cached
+    return yield* ObjectSync.readWithGet<KubeObject>(resource, scope.namespace, name)
+  })
+
+/**
+ * A Secret's `data` as stored (base64 values).
+ * @category reads
+ * @since 0.1.0
+ */
+export const rawSecretData = (secret: KubeObject): Readonly<Record<string, string>> =>
+  (secret as KubeObject & { readonly data?: Readonly<Record<string, string>> }).data ?? {}
+
+/**
+ * `spec.replicas` of a live workload, if there is one (kept when the DynaKube names no replica count).
+ * @category reads
+ * @since 0.1.0
+ */
+export const liveReplicas = (live: Option.Option<KubeObject>): number | undefined =>
+  Option.match(live, {
+    onNone: () => undefined,
+    onSome: (o) => (o as KubeObject & { spec?: { replicas?: number } }).spec?.replicas
+  })
