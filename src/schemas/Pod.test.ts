@@ -102,6 +102,31 @@ describe("Pod.decodePod", () => {
     expect(refused).toBeGreaterThan(50)
   })
 
+  it("checks by hand exactly the typed fields the schemas have (a field added there must be added to isPlainPod)", () => {
+    const typed = (schema: { readonly schema: { readonly fields: object } }) => Object.keys(schema.schema.fields)
+    expect({
+      Pod: typed(Pod.Pod),
+      ObjectMeta: typed(Pod.ObjectMeta),
+      OwnerReference: typed(Pod.OwnerReference),
+      PodSpec: typed(Pod.PodSpec),
+      Container: typed(Pod.Container),
+      EnvVar: typed(Pod.EnvVar),
+      VolumeMount: typed(Pod.VolumeMount),
+      SecurityContext: typed(Pod.SecurityContext),
+      Volume: typed(Pod.Volume)
+    }).toEqual({
+      Pod: ["apiVersion", "kind", "metadata", "spec"],
+      ObjectMeta: ["name", "generateName", "namespace", "uid", "labels", "annotations", "ownerReferences"],
+      OwnerReference: ["apiVersion", "kind", "name", "uid", "controller"],
+      PodSpec: ["containers", "initContainers", "volumes", "nodeName", "securityContext"],
+      Container: ["name", "image", "args", "env", "volumeMounts", "securityContext"],
+      EnvVar: ["name", "value", "valueFrom"],
+      VolumeMount: ["name", "mountPath", "subPath", "readOnly"],
+      SecurityContext: ["runAsUser", "runAsGroup"],
+      Volume: ["name"]
+    })
+  })
+
   it("takes the shortcut for an ordinary pod from JSON, keeping the very object", () => {
     const raw: unknown = JSON.parse(JSON.stringify(T.realisticPod))
     expect(Pod.isPlainPod(raw)).toBe(true)

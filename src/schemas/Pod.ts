@@ -126,7 +126,8 @@ const decodePodSchema = Schema.decodeUnknownResult(Pod)
 // a pod that passes these checks decodes to an equal value anyway (Type equals Encoded, unknown keys are kept), so
 // it is used as it came. The checks are never looser than the schema (anything unusual takes the schema path, which
 // also words the errors), proven by `Pod.test.ts`. Key order may differ from a decoded pod's (typed keys first);
-// nothing depends on it: the patch is a diff with sorted keys and only fresh objects in its values.
+// nothing depends on it: the patch is a diff with sorted keys and only fresh objects in its values. A field added to
+// the schemas above must be added here too (`Pod.test.ts` fails until it is).
 
 type Obj = Record<string, unknown>
 
