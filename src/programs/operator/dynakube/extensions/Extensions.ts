@@ -13,12 +13,10 @@
  *
  * @since 0.1.0
  */
-import { Clock, Effect } from "effect"
-import { randomBytes, webcrypto } from "node:crypto"
+import { Effect } from "effect"
+import { randomBytes } from "node:crypto"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
 import type { CertsError } from "../../../../services/certs/CertsError.ts"
-import { attempt } from "../../../../services/certs/Issued.ts"
-import { x509 } from "../../../../services/certs/X509.ts"
 import {
   appMatchLabels,
   coreLabels,
@@ -29,6 +27,7 @@ import {
   prune
 } from "../oneagent/WorkloadParts.ts"
 import type { Secret, Service } from "../oneagent/WorkloadTypes.ts"
+import { makeSelfSignedCertificate } from "../workload/SelfSignedCertificate.ts"
 
 /** `app.kubernetes.io/component` of the EEC objects and `name` of its pods. @category constants @since 0.1.0 */
 export const extensionComponent = "dynatrace-extension-controller"
@@ -151,14 +150,6 @@ export const tlsDnsNames = (dk: DynaKube): ReadonlyArray<string> => {
   return [host, `${host}.svc`, `${host}.svc.cluster.local`]
 }
 
-const validityMillis = 100 * 365 * 24 * 60 * 60 * 1000
-
-const randomSerial = (): string => {
-  const bytes = webcrypto.getRandomValues(new Uint8Array(16))
-  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01
-  return Buffer.from(bytes).toString("hex")
-}
-
 /**
  * A new key and self-signed certificate in the Secret `<dk>-extension-controller-tls` (as the original: RSA with
  * SHA-256, key/data encipherment, server auth, the Service's DNS names, no rotation).
@@ -170,42 +161,10 @@ export const buildSelfSignedTlsSecret = (
 ): Effect.Effect<Secret, CertsError> =>
   Effect.gen(function* () {
     const dk = input.dynakube
-    const now = yield* Clock.currentTimeMillis
-    const { certificate, privateKey } = yield* attempt("createExtensionsCertificate", async () => {
-      const algorithm = {
-        name: "RSASSA-PKCS1-v1_5",
-        modulusLength: input.modulusLength ?? 4096,
-        publicExponent: new Uint8Array([1, 0, 1]),
-        hash: "SHA-256"
-      }
-      const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as CryptoKeyPair
-      const notBefore = new Date(Math.floor(now / 1000) * 1000)
-      const names = tlsDnsNames(dk)
-      const cert = await x509.X509CertificateGenerator.createSelfSigned({
-        serialNumber: randomSerial(),
-        name: [
-          { C: ["AT"] },
-          { ST: ["UA"] },
-          { L: ["Linz"] },
-          { O: ["Dynatrace"] },
-          { OU: ["Operator"] },
-          { CN: [names[0] ?? ""] }
-        ],
-        notBefore,
-        notAfter: new Date(notBefore.getTime() + validityMillis),
-        signingAlgorithm: algorithm,
-        keys,
-        extensions: [
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.dataEncipherment, true),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-          new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: "dns" as const, value })))
-        ]
-      })
-      const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)
-      return {
-        certificate: `${cert.toString("pem")}\n`,
-        privateKey: `${x509.PemConverter.encode(pkcs8, "PRIVATE KEY")}\n`
-      }
+    const { certificate, privateKey } = yield* makeSelfSignedCertificate({
+      operation: "createExtensionsCertificate",
+      dnsNames: tlsDnsNames(dk),
+      modulusLength: input.modulusLength ?? 4096
     })
     return prune<Secret>({
       apiVersion: "v1",
