@@ -36,7 +36,6 @@ import {
   activeGateStatus,
   isStale,
   nowTime,
-  oneAgentStatus,
   type Phase,
   type ReconcileScope,
   removeCondition,
@@ -170,122 +169,153 @@ export const postponeReason = (
   return undefined
 }
 
-export const oneAgentPhase: Phase<OperatorCaches | KubeClient> = {
-  name: "oneagent-connection-info",
+/** Why ActiveGate connection info cannot be used yet, if it cannot. */
+export const activeGatePostponeReason = (
+  info: ConnectionInfo
+): { readonly reason: string; readonly message: string } | undefined =>
+  info.tenantUUID === "" || Redacted.value(info.tenantToken) === ""
+    ? {
+        reason: reasons.emptyCommunicationHosts,
+        message: "The tenant returned no connection info for the ActiveGate; waiting for it."
+      }
+    : undefined
+
+/** The status block that carries a `connectionInfoStatus`. */
+type StatusBlock = "oneAgent" | "activeGate"
+
+/** Sets (or, with `undefined`, clears) `status.<block>.connectionInfoStatus` in the draft. */
+const setConnectionInfoStatus = (
+  scope: ReconcileScope,
+  block: StatusBlock,
+  value: StatusConnectionInfo | undefined
+): void => {
+  const current = block === "oneAgent" ? scope.status.oneAgent : scope.status.activeGate
+  if (value === undefined) {
+    if (current === undefined) return
+    const { connectionInfoStatus: _cleared, ...rest } = current
+    updateStatus(scope, { [block]: rest })
+  } else {
+    updateStatus(scope, { [block]: { ...current, connectionInfoStatus: value } })
+  }
+}
+
+/** What differs between the OneAgent and the ActiveGate connection info; the phase itself is one. */
+interface Target {
+  readonly phase: string
+  /** Component name in log messages. */
+  readonly label: string
+  readonly conditionType: string
+  readonly component: Names.Component
+  readonly statusBlock: StatusBlock
+  readonly secretName: (n: ReturnType<typeof Names.names>) => string
+  readonly configMapName: (n: ReturnType<typeof Names.names>) => string
+  readonly needed: (scope: ReconcileScope) => boolean
+  readonly fetch: (
+    api: NonNullable<ReconcileScope["tenant"]>["api"]
+  ) => Effect.Effect<ConnectionInfo, DynatraceApiError>
+  /** Hands the fetched info (with the token) to later phases of this reconcile. */
+  readonly keep: (scope: ReconcileScope, info: ConnectionInfo) => void
+  readonly postponeReason: (
+    scope: ReconcileScope,
+    info: ConnectionInfo
+  ) => { readonly reason: string; readonly message: string } | undefined
+  readonly markPostponed: (scope: ReconcileScope) => void
+  /** Whether the connection-info ConfigMap is wanted (otherwise it is removed). */
+  readonly wantsConfigMap: (scope: ReconcileScope) => boolean
+}
+
+const connectionInfoPhase = (target: Target): Phase<OperatorCaches | KubeClient> => ({
+  name: target.phase,
   run: (scope) =>
     Effect.gen(function* () {
       const caches = yield* OperatorCaches
       const n = Names.names(scope.name)
-      const needed = scope.features.hostAgent || scope.features.appInjection || scope.features.logMonitoring
-      if (!needed || scope.tenant === undefined) {
-        yield* ObjectSync.ensureAbsent(Resources.Secret, scope.namespace, n.oneAgentTenantSecret, { read: caches.read })
-        yield* ObjectSync.ensureAbsent(Resources.ConfigMap, scope.namespace, n.oneAgentConnectionInfo, {
-          read: caches.read
-        })
-        removeCondition(scope, conditionTypes.oneAgent)
-        if (scope.status.oneAgent !== undefined) {
-          const { connectionInfoStatus: _cleared, ...rest } = oneAgentStatus(scope)
-          updateStatus(scope, { oneAgent: rest })
-        }
+      const secretName = target.secretName(n)
+      const configMapName = target.configMapName(n)
+      if (!target.needed(scope) || scope.tenant === undefined) {
+        yield* ObjectSync.ensureAbsent(Resources.Secret, scope.namespace, secretName, { read: caches.read })
+        yield* ObjectSync.ensureAbsent(Resources.ConfigMap, scope.namespace, configMapName, { read: caches.read })
+        removeCondition(scope, target.conditionType)
+        setConnectionInfoStatus(scope, target.statusBlock, undefined)
         return Controller.done
       }
-      const info = yield* scope.tenant.api.oneAgentConnectionInfo.pipe(
-        Effect.tapError((error) => Effect.sync(() => apiErrorCondition(scope, conditionTypes.oneAgent, error)))
+      const info = yield* target
+        .fetch(scope.tenant.api)
+        .pipe(Effect.tapError((error) => Effect.sync(() => apiErrorCondition(scope, target.conditionType, error))))
+      target.keep(scope, info)
+      setConnectionInfoStatus(
+        scope,
+        target.statusBlock,
+        nextStatus(scope, scope.oldStatus[target.statusBlock]?.connectionInfoStatus, info)
       )
-      scope.oneAgentConnectionInfo = info
-      updateStatus(scope, {
-        oneAgent: {
-          ...oneAgentStatus(scope),
-          connectionInfoStatus: nextStatus(scope, scope.oldStatus.oneAgent?.connectionInfoStatus, info)
-        }
-      })
-      const postpone = postponeReason(scope, info)
+      const postpone = target.postponeReason(scope, info)
       if (postpone !== undefined) {
-        scope.oneAgentConnectionInfoPostponed = true
-        setCondition(scope, { type: conditionTypes.oneAgent, status: "False", ...postpone })
-        yield* Effect.logInfo("OneAgent connection info is not usable yet; postponed.").pipe(
+        target.markPostponed(scope)
+        setCondition(scope, { type: target.conditionType, status: "False", ...postpone })
+        yield* Effect.logInfo(`${target.label} connection info is not usable yet; postponed.`).pipe(
           Effect.annotateLogs({ dynakube: scope.key, reason: postpone.reason })
         )
         return shortRequeue
       }
-      yield* ObjectSync.ensure(Resources.Secret, tenantSecret(scope, n.oneAgentTenantSecret, "oneagent", info), {
+      yield* ObjectSync.ensure(Resources.Secret, tenantSecret(scope, secretName, target.component, info), {
         read: caches.read
       })
-      if (scope.features.hostAgent) {
+      if (target.wantsConfigMap(scope)) {
         yield* ObjectSync.ensure(
           Resources.ConfigMap,
-          connectionInfoConfigMap(scope, n.oneAgentConnectionInfo, "oneagent", info),
+          connectionInfoConfigMap(scope, configMapName, target.component, info),
           { read: caches.read }
         )
       } else {
-        yield* ObjectSync.ensureAbsent(Resources.ConfigMap, scope.namespace, n.oneAgentConnectionInfo, {
-          read: caches.read
-        })
+        yield* ObjectSync.ensureAbsent(Resources.ConfigMap, scope.namespace, configMapName, { read: caches.read })
       }
       setCondition(scope, {
-        type: conditionTypes.oneAgent,
+        type: target.conditionType,
         status: "True",
         reason: reasons.secretCreated,
-        message: `${n.oneAgentTenantSecret} created`
+        message: `${secretName} created`
       })
       return Controller.done
     })
-}
+})
 
-export const activeGatePhase: Phase<OperatorCaches | KubeClient> = {
-  name: "activegate-connection-info",
-  run: (scope) =>
-    Effect.gen(function* () {
-      const caches = yield* OperatorCaches
-      const n = Names.names(scope.name)
-      if (!scope.features.activeGate || scope.tenant === undefined) {
-        yield* ObjectSync.ensureAbsent(Resources.Secret, scope.namespace, n.activeGateTenantSecret, {
-          read: caches.read
-        })
-        yield* ObjectSync.ensureAbsent(Resources.ConfigMap, scope.namespace, n.activeGateConnectionInfo, {
-          read: caches.read
-        })
-        removeCondition(scope, conditionTypes.activeGate)
-        if (scope.status.activeGate !== undefined) {
-          const { connectionInfoStatus: _cleared, ...rest } = activeGateStatus(scope)
-          updateStatus(scope, { activeGate: rest })
-        }
-        return Controller.done
-      }
-      const info = yield* scope.tenant.api.activeGateConnectionInfo.pipe(
-        Effect.tapError((error) => Effect.sync(() => apiErrorCondition(scope, conditionTypes.activeGate, error)))
-      )
-      scope.activeGateConnectionInfo = info
-      updateStatus(scope, {
-        activeGate: {
-          ...activeGateStatus(scope),
-          connectionInfoStatus: nextStatus(scope, scope.oldStatus.activeGate?.connectionInfoStatus, info)
-        }
-      })
-      if (info.tenantUUID === "" || Redacted.value(info.tenantToken) === "") {
-        scope.activeGateConnectionInfoPostponed = true
-        setCondition(scope, {
-          type: conditionTypes.activeGate,
-          status: "False",
-          reason: reasons.emptyCommunicationHosts,
-          message: "The tenant returned no connection info for the ActiveGate; waiting for it."
-        })
-        return shortRequeue
-      }
-      yield* ObjectSync.ensure(Resources.Secret, tenantSecret(scope, n.activeGateTenantSecret, "activegate", info), {
-        read: caches.read
-      })
-      yield* ObjectSync.ensure(
-        Resources.ConfigMap,
-        connectionInfoConfigMap(scope, n.activeGateConnectionInfo, "activegate", info),
-        { read: caches.read }
-      )
-      setCondition(scope, {
-        type: conditionTypes.activeGate,
-        status: "True",
-        reason: reasons.secretCreated,
-        message: `${n.activeGateTenantSecret} created`
-      })
-      return Controller.done
-    })
-}
+export const oneAgentPhase: Phase<OperatorCaches | KubeClient> = connectionInfoPhase({
+  phase: "oneagent-connection-info",
+  label: "OneAgent",
+  conditionType: conditionTypes.oneAgent,
+  component: "oneagent",
+  statusBlock: "oneAgent",
+  secretName: (n) => n.oneAgentTenantSecret,
+  configMapName: (n) => n.oneAgentConnectionInfo,
+  needed: (scope) => scope.features.hostAgent || scope.features.appInjection || scope.features.logMonitoring,
+  fetch: (api) => api.oneAgentConnectionInfo,
+  keep: (scope, info) => {
+    scope.oneAgentConnectionInfo = info
+  },
+  postponeReason,
+  markPostponed: (scope) => {
+    scope.oneAgentConnectionInfoPostponed = true
+  },
+  // Only host agents read the ConfigMap; injection takes the tenant secret.
+  wantsConfigMap: (scope) => scope.features.hostAgent
+})
+
+export const activeGatePhase: Phase<OperatorCaches | KubeClient> = connectionInfoPhase({
+  phase: "activegate-connection-info",
+  label: "ActiveGate",
+  conditionType: conditionTypes.activeGate,
+  component: "activegate",
+  statusBlock: "activeGate",
+  secretName: (n) => n.activeGateTenantSecret,
+  configMapName: (n) => n.activeGateConnectionInfo,
+  needed: (scope) => scope.features.activeGate,
+  fetch: (api) => api.activeGateConnectionInfo,
+  keep: (scope, info) => {
+    scope.activeGateConnectionInfo = info
+  },
+  postponeReason: (_scope, info) => activeGatePostponeReason(info),
+  markPostponed: (scope) => {
+    scope.activeGateConnectionInfoPostponed = true
+  },
+  wantsConfigMap: () => true
+})
