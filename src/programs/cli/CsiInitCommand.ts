@@ -13,7 +13,7 @@
  * skipped with a warning and the container still succeeds. Exit 0 on success, 1 with one log line otherwise.
  */
 import { Effect, Option } from "effect"
-import { Command, Flag } from "effect/cli"
+import { Command } from "effect/cli"
 import * as fs from "node:fs/promises"
 import * as DataDir from "../../csi/DataDir.ts"
 import * as DataDirInit from "../../csi/sidecars/DataDirInit.ts"
@@ -21,13 +21,11 @@ import * as HostAgentDynaKubes from "../../csi/sidecars/HostAgentDynaKubes.ts"
 import { SidecarError } from "../../csi/sidecars/SidecarError.ts"
 import { KubeClient } from "../../services/KubeClient.ts"
 import { parseMountInfo } from "../../services/NodeFs.ts"
+import * as CsiFlags from "./CsiFlags.ts"
 
-const dataDir = Flag.String("data-dir").pipe(
-  Flag.withDescription(`The driver's data directory (${DataDir.DriverName}/data on the node).`),
-  Flag.withDefault(DataDir.DefaultRoot)
-)
-const nodeId = Flag.String("node-id").pipe(Flag.withDescription("Unused (compatibility)."), Flag.optional)
-const endpoint = Flag.String("endpoint").pipe(Flag.withDescription("Unused (compatibility)."), Flag.optional)
+const dataDir = CsiFlags.dataDir()
+const nodeId = CsiFlags.unused("node-id")
+const endpoint = CsiFlags.unused("endpoint")
 
 const readMounts = Effect.tryPromise(() => fs.readFile("/proc/self/mountinfo", "utf8")).pipe(
   Effect.map(parseMountInfo),

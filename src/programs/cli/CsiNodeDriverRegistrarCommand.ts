@@ -18,11 +18,9 @@ import { Command, Flag } from "effect/cli"
 import * as DataDir from "../../csi/DataDir.ts"
 import * as DriverClient from "../../csi/sidecars/DriverClient.ts"
 import * as Registrar from "../../csi/sidecars/Registrar.ts"
+import * as CsiFlags from "./CsiFlags.ts"
 
-const csiAddress = Flag.String("csi-address").pipe(
-  Flag.withDescription("The CSI driver's socket as mounted here."),
-  Flag.withDefault("/csi/csi.sock")
-)
+const csiAddress = CsiFlags.csiAddress
 const pluginRegistrationPath = Flag.String("plugin-registration-path").pipe(
   Flag.withDescription("The kubelet's plugin registration directory as mounted here."),
   Flag.withDefault("/registration")

@@ -10,36 +10,24 @@
  */
 import { Config, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import * as DataDir from "../../csi/DataDir.ts"
 import * as ProvisionerConfig from "../../csi/provisioner/ProvisionerConfig.ts"
 import * as ProvisionerMain from "../../csi/provisioner/ProvisionerMain.ts"
+import * as CsiFlags from "./CsiFlags.ts"
 import { version } from "./Version.ts"
 
-const dataDir = Flag.String("data-dir").pipe(
-  Flag.withDescription(`The driver's data directory (${DataDir.DriverName}/data on the node).`),
-  Flag.withFallbackConfig(Config.String("CSI_DATA_DIR")),
-  Flag.withDefault(DataDir.DefaultRoot)
-)
+const dataDir = CsiFlags.dataDir("CSI_DATA_DIR")
 const namespace = Flag.String("namespace").pipe(
   Flag.withDescription("The namespace whose DynaKubes are provisioned (the operator's)."),
   Flag.withFallbackConfig(Config.String("POD_NAMESPACE")),
   Flag.withDefault("dynatrace")
 )
-const nodeId = Flag.String("node-id").pipe(
-  Flag.withDescription("The node this provisioner runs on (for logs)."),
-  Flag.withFallbackConfig(Config.String("KUBE_NODE_NAME")),
-  Flag.withDefault("")
-)
+const nodeId = CsiFlags.nodeId("The node this provisioner runs on (for logs).").pipe(Flag.withDefault(""))
 const healthProbeBindAddress = Flag.String("health-probe-bind-address").pipe(
   Flag.withDescription("Where /livez and /readyz are served ([host]:port, 0 disables)."),
   Flag.withFallbackConfig(Config.String("HEALTH_PROBE_BIND_ADDRESS")),
   Flag.withDefault(":10090")
 )
-const metricsBindAddress = Flag.String("metrics-bind-address").pipe(
-  Flag.withDescription("Where Prometheus metrics are served ([host]:port, 0 disables)."),
-  Flag.withFallbackConfig(Config.String("METRICS_BIND_ADDRESS")),
-  Flag.withDefault(":8090")
-)
+const metricsBindAddress = CsiFlags.metricsBindAddress(":8090")
 
 const optionalEnv = (name: string) => Config.String(name).pipe(Config.withDefault(undefined))
 

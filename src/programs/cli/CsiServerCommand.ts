@@ -27,22 +27,12 @@ import * as IdentityService from "../../csi/IdentityService.ts"
 import * as NodeService from "../../csi/NodeService.ts"
 import * as NodeFs from "../../services/NodeFs.ts"
 import * as Probes from "../../services/Probes.ts"
+import * as CsiFlags from "./CsiFlags.ts"
 import { version } from "./Version.ts"
 
-const endpoint = Flag.String("endpoint").pipe(
-  Flag.withDescription("The CSI endpoint: a unix socket, e.g. unix:///csi/csi.sock."),
-  Flag.withFallbackConfig(Config.String("CSI_ENDPOINT")),
-  Flag.withDefault("unix:///tmp/csi.sock")
-)
-const nodeId = Flag.String("node-id").pipe(
-  Flag.withDescription("The Kubernetes node this driver runs on (NodeGetInfo)."),
-  Flag.withFallbackConfig(Config.String("KUBE_NODE_NAME"))
-)
-const dataDir = Flag.String("data-dir").pipe(
-  Flag.withDescription(`The driver's data directory (${DataDir.DriverName}/data on the node).`),
-  Flag.withFallbackConfig(Config.String("CSI_SERVER_DATA_DIR")),
-  Flag.withDefault(DataDir.DefaultRoot)
-)
+const endpoint = CsiFlags.endpoint
+const nodeId = CsiFlags.nodeId("The Kubernetes node this driver runs on (NodeGetInfo).")
+const dataDir = CsiFlags.dataDir("CSI_SERVER_DATA_DIR")
 const kubeletDir = Flag.String("kubelet-dir").pipe(
   Flag.withDescription("The kubelet's root directory; publish targets must be under its pods/ directory."),
   Flag.withFallbackConfig(Config.String("KUBELET_DIR")),
@@ -53,11 +43,7 @@ const maxRequests = Flag.Int("max-requests").pipe(
   Flag.withFallbackConfig(Config.Int("GRPC_MAX_REQUESTS_LIMIT")),
   Flag.withDefault(NodeService.DefaultMaxInFlight)
 )
-const metricsBindAddress = Flag.String("metrics-bind-address").pipe(
-  Flag.withDescription("Where Prometheus metrics are served ([host]:port, 0 disables)."),
-  Flag.withFallbackConfig(Config.String("METRICS_BIND_ADDRESS")),
-  Flag.withDefault(":8080")
-)
+const metricsBindAddress = CsiFlags.metricsBindAddress(":8080")
 
 /** Fails with a one-line reason when a flag value cannot work. */
 const check = (problem: string | undefined) =>

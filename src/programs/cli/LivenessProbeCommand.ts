@@ -18,11 +18,9 @@ import * as DriverClient from "../../csi/sidecars/DriverClient.ts"
 import * as LivenessProbe from "../../csi/sidecars/LivenessProbe.ts"
 import { SidecarError } from "../../csi/sidecars/SidecarError.ts"
 import * as GoDuration from "../../services/certs/GoDuration.ts"
+import * as CsiFlags from "./CsiFlags.ts"
 
-const csiAddress = Flag.String("csi-address").pipe(
-  Flag.withDescription("The CSI driver's socket as mounted here."),
-  Flag.withDefault("/csi/csi.sock")
-)
+const csiAddress = CsiFlags.csiAddress
 const healthPort = Flag.Int("health-port").pipe(
   Flag.withDescription("The port /healthz is served on."),
   Flag.withDefault(9808)
