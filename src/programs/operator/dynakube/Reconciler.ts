@@ -1,8 +1,9 @@
 /**
  * The DynaKube reconcile (spec §2.2.1): snapshot → scope → ordered phases → status, written in one place.
  *
- * 1. Fetch the DynaKube with a GET (the cache may lag our own status writes). NotFound: unmap its namespaces
- *    (`Cleanup.ts`), forget its tenant client, done.
+ * 1. Fetch the DynaKube with a GET (the cache may lag our own status writes). NotFound: unmap its namespaces and
+ *    delete its replicas (`injection/Injection.ts` `cleanupInjection`, the one clean-up path), forget its tenant
+ *    client, done.
  * 2. CRD version check: the CRD's `app.kubernetes.io/version` label differs from the operator version ⇒ a Warning
  *    Event `CRDVersionMismatch` (deduplicated), and on.
  * 3. Run the phases in order on a scope holding the snapshot and a status draft. Errors are collected, not
@@ -170,11 +171,6 @@ const onNotFound = (key: string, name: string) =>
     })
     yield* (yield* TenantClients).drop(key)
     Components.forget(key)
-    if (cleanup.labelsRemoved > 0 || cleanup.replicasDeleted > 0) {
-      yield* Effect.logInfo("Unmapped the namespaces of a deleted DynaKube.").pipe(
-        Effect.annotateLogs({ namespaces: cleanup.labelsRemoved, secrets: cleanup.replicasDeleted })
-      )
-    }
     if (cleanup.errors.length > 0) {
       return yield* new DynaKubeReconcileError({
         message: `cleanup of a deleted DynaKube: ${cleanup.errors.map((e) => e.message).join("; ")}`

@@ -501,8 +501,11 @@ export const cleanupInjection = Effect.fn("Injection.cleanup")(function* (input:
     deleted = outcomes.filter(Boolean).length
   }
   const result: CleanupResult = { labelsRemoved: removed.filter(Boolean).length, replicasDeleted: deleted, errors }
-  yield* Effect.logInfo("Cleaned up app injection of a deleted DynaKube.").pipe(
-    Effect.annotateLogs({ dynakube: input.dynakube, labelsRemoved: result.labelsRemoved, replicasDeleted: deleted })
-  )
+  // The only report of the clean-up; a retry that finds nothing left stays quiet.
+  if (result.labelsRemoved > 0 || deleted > 0) {
+    yield* Effect.logInfo("Cleaned up app injection of a deleted DynaKube.").pipe(
+      Effect.annotateLogs({ dynakube: input.dynakube, labelsRemoved: result.labelsRemoved, replicasDeleted: deleted })
+    )
+  }
   return result
 })
