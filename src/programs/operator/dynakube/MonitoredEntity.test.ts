@@ -3,15 +3,15 @@
  * phase against the tenant simulator (look-up, registration with the schema-version fallback, 403, app transition).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Effect } from "effect"
 import { afterAll, beforeAll, beforeEach } from "vitest"
 import { clientFor } from "../../../../e2e/tenant-simulator/ClientForSimulator.ts"
 import type { Fault } from "../../../../e2e/tenant-simulator/Faults.ts"
 import { startTenantSimulator, type TenantSimulator } from "../../../../e2e/tenant-simulator/TenantSimulator.ts"
 import type { DynaKube } from "../../../schemas/DynaKubeV1beta6.ts"
 import type { DynatraceApi } from "../../../services/DynatraceApi.ts"
-import * as OperatorConfig from "../OperatorConfig.ts"
 import type { Condition } from "../runtime/Conditions.ts"
+import * as Fixture from "../testkit/ReconcileScopeFixture.ts"
 import * as Conditions from "../runtime/Conditions.ts"
 import * as FeatureFlags from "./FeatureFlags.ts"
 import * as Features from "./Features.ts"
@@ -20,12 +20,6 @@ import type { ReconcileScope } from "./ReconcileScope.ts"
 
 const now = Date.parse("2026-11-24T12:00:00Z")
 const minutes = (n: number) => n * 60_000
-const config = Effect.runSync(
-  OperatorConfig.fromRaw(
-    Object.fromEntries(OperatorConfig.envVars.map((k) => [k, undefined])) as OperatorConfig.RawOperatorConfig,
-    { version: "0.1.0" }
-  )
-)
 
 const cond = (status: "True" | "False", reason: string, ageMinutes: number): Condition => ({
   type: MonitoredEntity.conditionType,
@@ -177,42 +171,15 @@ const scopeFor = (
   } = {}
 ): ReconcileScope => {
   const dkSpec = spec(options.spec)
-  const raw = { metadata: { name: "dk", namespace: "dynatrace", annotations: options.annotations ?? {} } }
-  const status = options.status ?? {}
-  return {
-    key: "dynatrace/dk",
-    name: "dk",
-    namespace: "dynatrace",
+  return Fixture.reconcileScope({
+    spec: dkSpec,
+    status: options.status ?? {},
+    annotations: options.annotations ?? {},
     generation: 3,
-    raw,
-    dk: { ...raw, spec: dkSpec, status } as DynaKube,
-    owner: { apiVersion: "dynatrace.com/v1beta6", kind: "DynaKube", name: "dk", uid: "u", namespace: "dynatrace" },
-    config,
-    operator: { operatorVersion: "0.1.0", operatorImage: "img", csiDriver: true, kubernetesMinorVersion: 34 },
-    features: Features.of(dkSpec),
-    flags: FeatureFlags.read(raw, "dynatrace"),
     now,
-    oldStatus: status,
-    status,
-    tenant: {
-      api,
-      tokens: { apiToken: Redacted.make(sim.apiToken), paasToken: undefined, dataIngestToken: undefined },
-      proxy: undefined,
-      trustedCAs: undefined,
-      platformToken: false,
-      hasPaasToken: false,
-      hasDataIngestToken: false,
-      registryPassword: "",
-      settingsRead: options.settingsRead ?? true,
-      settingsWrite: options.settingsWrite ?? true,
-      publicRegistry: false
-    },
-    kubeSystemUUID: options.uuid ?? `uid-${Math.random().toString(16).slice(2)}`,
-    oneAgentConnectionInfo: undefined,
-    activeGateConnectionInfo: undefined,
-    oneAgentConnectionInfoPostponed: false,
-    activeGateConnectionInfoPostponed: false
-  }
+    tenant: Fixture.tenantContext(api, sim.apiToken, options),
+    kubeSystemUUID: options.uuid ?? `uid-${Math.random().toString(16).slice(2)}`
+  })
 }
 
 const firstRequest = (endpoint: Parameters<TenantSimulator["requests"]>[0]) => {

@@ -3,28 +3,20 @@
  * object kept, no tenant call while fresh or without a MEID, a 403 recorded as ScopeMissing, other failures as Error.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Effect } from "effect"
 import { afterAll, beforeAll, beforeEach } from "vitest"
 import { clientFor } from "../../../../../e2e/tenant-simulator/ClientForSimulator.ts"
 import { startTenantSimulator, type TenantSimulator } from "../../../../../e2e/tenant-simulator/TenantSimulator.ts"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
 import type { DynatraceApi } from "../../../../services/DynatraceApi.ts"
-import * as OperatorConfig from "../../OperatorConfig.ts"
 import * as Conditions from "../../runtime/Conditions.ts"
-import * as FeatureFlags from "../FeatureFlags.ts"
-import * as Features from "../Features.ts"
+import * as Fixture from "../../testkit/ReconcileScopeFixture.ts"
 import type { ReconcileScope } from "../ReconcileScope.ts"
 import { reconcileSettings } from "./Kspm.ts"
 import * as KspmSettings from "./KspmSettings.ts"
 
 const now = Date.parse("2026-11-24T12:00:00Z")
 const meid = "KUBERNETES_CLUSTER-0123456789ABCDEF"
-const config = Effect.runSync(
-  OperatorConfig.fromRaw(
-    Object.fromEntries(OperatorConfig.envVars.map((k) => [k, undefined])) as OperatorConfig.RawOperatorConfig,
-    { version: "0.1.0" }
-  )
-)
 
 let sim: TenantSimulator
 beforeAll(async () => {
@@ -51,42 +43,14 @@ const scopeFor = (
     activeGate: { capabilities: [...(options.capabilities ?? ["kubernetes-monitoring"])] },
     ...(options.kspm === false ? {} : { kspm: {} })
   } as DynaKube["spec"]
-  const raw = { metadata: { name: "dk", namespace: "dynatrace" } }
-  const status = options.status ?? { kubernetesClusterMEID: meid }
-  return {
-    key: "dynatrace/dk",
-    name: "dk",
-    namespace: "dynatrace",
+  return Fixture.reconcileScope({
+    spec,
+    status: options.status ?? { kubernetesClusterMEID: meid },
     generation: 2,
-    raw,
-    dk: { ...raw, spec, status } as DynaKube,
-    owner: { apiVersion: "dynatrace.com/v1beta6", kind: "DynaKube", name: "dk", uid: "u", namespace: "dynatrace" },
-    config,
-    operator: { operatorVersion: "0.1.0", operatorImage: "img", csiDriver: true, kubernetesMinorVersion: 34 },
-    features: Features.of(spec),
-    flags: FeatureFlags.read(raw, "dynatrace"),
     now: options.now ?? now,
-    oldStatus: status,
-    status,
-    tenant: {
-      api,
-      tokens: { apiToken: Redacted.make(sim.apiToken), paasToken: undefined, dataIngestToken: undefined },
-      proxy: undefined,
-      trustedCAs: undefined,
-      platformToken: false,
-      hasPaasToken: false,
-      hasDataIngestToken: false,
-      registryPassword: "",
-      settingsRead: true,
-      settingsWrite: true,
-      publicRegistry: false
-    },
-    kubeSystemUUID: "uid",
-    oneAgentConnectionInfo: undefined,
-    activeGateConnectionInfo: undefined,
-    oneAgentConnectionInfoPostponed: false,
-    activeGateConnectionInfoPostponed: false
-  }
+    tenant: Fixture.tenantContext(api, sim.apiToken),
+    kubeSystemUUID: "uid"
+  })
 }
 
 const settingsCondition = (scope: ReconcileScope) => Conditions.find(scope.status.conditions, "KSPMSettings")
