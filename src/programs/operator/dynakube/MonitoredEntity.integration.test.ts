@@ -5,10 +5,9 @@
  * gives the ScopeMissing condition.
  */
 import { assert, layer } from "@effect/vitest"
-import { Effect, Metric } from "effect"
+import { Effect } from "effect"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../services/kube/Resources.ts"
-import * as Controller from "../runtime/Controller.ts"
 import * as Kit from "../testkit/OperatorTestKit.ts"
 import * as Harness from "../testkit/OperatorTestLayer.ts"
 import * as MonitoredEntity from "./MonitoredEntity.ts"
@@ -20,16 +19,6 @@ const { Tenant, TestKube, asTest } = Harness
 const kubeSystemUid = Effect.gen(function* () {
   const kube = yield* TestKube
   return (yield* kube.get<KubeObject>(Resources.Namespace, "kube-system")).metadata?.uid ?? ""
-})
-
-const reconcileCount = Effect.gen(function* () {
-  let total = 0
-  for (const result of ["success", "error", "requeue_after"]) {
-    total += yield* Metric.value(
-      Metric.withAttributes(Controller.reconcileTotal, { controller: "dynakube-controller", result })
-    ).pipe(Effect.map((s) => Number(s.count)))
-  }
-  return total
 })
 
 const dynakube = (name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}) =>
@@ -75,15 +64,10 @@ layer(harness.layer, { excludeTestServices: true, timeout: "240 seconds" })("Kub
       // Steady state: reconciles of the unchanged DynaKube ask the tenant nothing about settings.
       yield* Effect.sleep("3 seconds")
       tenant.resetHits()
-      const before = yield* reconcileCount
-      for (let i = 0; i < 3; i++) {
-        yield* dynakube("dk-known", { oneAgent: { hostMonitoring: {} } }, { poke: `${i}` })
-        yield* Kit.waitUntil(
-          "a reconcile ran",
-          Effect.map(reconcileCount, (n) => n > before + i),
-          "60 seconds"
-        )
-      }
+      yield* Kit.pokeAndAwaitReconciles(
+        (i) => dynakube("dk-known", { oneAgent: { hostMonitoring: {} } }, { poke: `${i}` }),
+        3
+      )
       yield* Effect.sleep("1 second")
       assert.strictEqual(tenant.hitsOf("settingsObjects"), 0)
       assert.strictEqual(tenant.hitsOf("settingsCreate"), 0)

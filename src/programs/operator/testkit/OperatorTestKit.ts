@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Fiber, Layer, type Scope } from "effect"
+import { Duration, Effect, Fiber, Layer, Metric, type Scope } from "effect"
 import { spawn, type ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -17,6 +17,7 @@ import { KubeClient } from "../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../services/kube/Resources.ts"
 import * as Operator from "../Operator.ts"
+import * as Controller from "../runtime/Controller.ts"
 import * as OperatorConfig from "../OperatorConfig.ts"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -144,6 +145,38 @@ export const waitUntil = <R>(
       if (ok) return
       if (Date.now() > deadline) return yield* Effect.die(new Error(`timed out waiting until ${what}`))
       yield* Effect.sleep("200 millis")
+    }
+  })
+
+/** Reconciles the in-process DynaKube controller finished so far (any result). */
+export const reconcileCount: Effect.Effect<number> = Effect.gen(function* () {
+  let total = 0
+  for (const result of ["success", "error", "requeue_after"]) {
+    total += yield* Metric.value(
+      Metric.withAttributes(Controller.reconcileTotal, { controller: "dynakube-controller", result })
+    ).pipe(Effect.map((s) => Number(s.count)))
+  }
+  return total
+})
+
+/**
+ * Runs `poke(i)` for i = 0 … times-1 (e.g. an annotation change of a DynaKube) and after each waits until one more
+ * reconcile of the in-process controller ran.
+ */
+export const pokeAndAwaitReconciles = <E, R>(
+  poke: (i: number) => Effect.Effect<unknown, E, R>,
+  times: number,
+  timeout: Duration.Input = "60 seconds"
+) =>
+  Effect.gen(function* () {
+    const before = yield* reconcileCount
+    for (let i = 0; i < times; i++) {
+      yield* poke(i)
+      yield* waitUntil(
+        "a reconcile ran",
+        Effect.map(reconcileCount, (n) => n > before + i),
+        timeout
+      )
     }
   })
 

@@ -10,7 +10,8 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { assert } from "@effect/vitest"
+import { Context, type Duration, Effect, Layer } from "effect"
 import {
   startTenantSimulator,
   type TenantSimulator,
@@ -19,6 +20,7 @@ import {
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import type { Resource } from "../../../services/kube/Resource.ts"
+import * as RequestCounter from "../../../services/kube/RequestCounter.ts"
 import * as Resources from "../../../services/kube/Resources.ts"
 import type * as OperatorConfig from "../OperatorConfig.ts"
 import * as Kit from "./OperatorTestKit.ts"
@@ -47,6 +49,44 @@ export const absent = (resource: Resource, namespace: string, name: string) =>
     Effect.as(false),
     Effect.catchReason("KubeApiError", "NotFound", () => Effect.succeed(true))
   )
+
+/**
+ * Options of {@link expectSteadyState}.
+ */
+export interface SteadyStateOptions {
+  /** How many unchanged reconciles to cause; 3 unless given. */
+  readonly pokes?: number
+  /** How long to wait for each of them; 60 seconds unless given. */
+  readonly reconcileTimeout?: Duration.Input
+  /** Also assert that no reconcile called the tenant (its hits are reset first); true unless given. */
+  readonly noTenantCalls?: boolean
+}
+
+/**
+ * Asserts the steady state of a converged DynaKube: after in-flight work (events from the operator's own writes)
+ * settled, `poke(i)` causes reconciles that change nothing (an annotation change), and during them the operator
+ * writes nothing to the apiserver and — unless told otherwise — calls no tenant endpoint. Returns how many
+ * reconciles ran meanwhile.
+ */
+export const expectSteadyState = <E, R>(
+  poke: (i: number) => Effect.Effect<unknown, E, R>,
+  options: SteadyStateOptions = {}
+) =>
+  Effect.gen(function* () {
+    const tenant = yield* Tenant
+    const kube = yield* KubeClient
+    const noTenantCalls = options.noTenantCalls ?? true
+    yield* Effect.sleep("3 seconds")
+    if (noTenantCalls) tenant.resetHits()
+    const before = yield* kube.requestStats
+    const reconcilesBefore = yield* Kit.reconcileCount
+    yield* Kit.pokeAndAwaitReconciles(poke, options.pokes ?? 3, options.reconcileTimeout ?? "60 seconds")
+    yield* Effect.sleep("1 second")
+    const diff = RequestCounter.diff(yield* kube.requestStats, before)
+    assert.strictEqual(diff.writes, 0, `writes: ${JSON.stringify(diff.byRequest)}`)
+    if (noTenantCalls) assert.deepStrictEqual(tenant.hits(), {}, "no tenant calls within the request threshold")
+    return (yield* Kit.reconcileCount) - reconcilesBefore
+  })
 
 /** The tenant simulator for the life of the layer. */
 export const tenantLayer = (options?: TenantSimulatorOptions) =>

@@ -7,12 +7,9 @@
  * The tests share one simulated tenant and run in order: the first runs before the cluster is registered.
  */
 import { assert, layer } from "@effect/vitest"
-import { Effect, Metric } from "effect"
-import { KubeClient } from "../../../../services/KubeClient.ts"
+import { Effect } from "effect"
 import type { KubeObject } from "../../../../services/kube/KubeObject.ts"
-import * as RequestCounter from "../../../../services/kube/RequestCounter.ts"
 import * as Resources from "../../../../services/kube/Resources.ts"
-import * as Controller from "../../runtime/Controller.ts"
 import * as Kit from "../../testkit/OperatorTestKit.ts"
 import * as Harness from "../../testkit/OperatorTestLayer.ts"
 import * as Settings from "./LogMonitoringSettings.ts"
@@ -73,38 +70,9 @@ const logStorageSettings = Effect.gen(function* () {
   return [...tenant.tenant.settings.values()].filter((o) => o.schemaId === Settings.schemaId)
 })
 
-const reconcileCount = Effect.gen(function* () {
-  let total = 0
-  for (const result of ["success", "error", "requeue_after"]) {
-    total += yield* Metric.value(
-      Metric.withAttributes(Controller.reconcileTotal, { controller: "dynakube-controller", result })
-    ).pipe(Effect.map((s) => Number(s.count)))
-  }
-  return total
-})
-
 /** Pokes a converged DynaKube three times (annotation changes): the operator writes nothing, asks no tenant. */
 const steadyState = (name: string, spec: Record<string, unknown>) =>
-  Effect.gen(function* () {
-    const tenant = yield* Tenant
-    const kube = yield* KubeClient
-    yield* Effect.sleep("3 seconds")
-    tenant.resetHits()
-    const before = yield* kube.requestStats
-    const reconcilesBefore = yield* reconcileCount
-    for (let i = 0; i < 3; i++) {
-      yield* dynakube(name, spec, { poke: `${i}` })
-      yield* Kit.waitUntil(
-        "a reconcile ran",
-        Effect.map(reconcileCount, (n) => n > reconcilesBefore + i),
-        "60 seconds"
-      )
-    }
-    yield* Effect.sleep("1 second")
-    const diff = RequestCounter.diff(yield* kube.requestStats, before)
-    assert.strictEqual(diff.writes, 0, `writes: ${JSON.stringify(diff.byRequest)}`)
-    assert.deepStrictEqual(tenant.hits(), {}, "no tenant calls within the request threshold")
-  })
+  Harness.expectSteadyState((i) => dynakube(name, spec, { poke: `${i}` }))
 
 /** A DynaKube whose log monitoring template sets every field. */
 const earlySpec = {
