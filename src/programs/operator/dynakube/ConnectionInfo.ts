@@ -90,6 +90,17 @@ export const nextStatus = (
 
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64")
 
+/** The head of a core object owned by the DynaKube, labelled for `component`. */
+const ownedHead = (scope: ReconcileScope, kind: "Secret" | "ConfigMap", name: string, component: Names.Component) => ({
+  apiVersion: "v1",
+  kind,
+  metadata: Names.ownedMetadata(
+    scope.owner,
+    name,
+    Names.commonLabels(scope.name, component, scope.config.operatorVersion)
+  )
+})
+
 /** A tenant secret (`tenant-token`). */
 export const tenantSecret = (
   scope: ReconcileScope,
@@ -98,13 +109,7 @@ export const tenantSecret = (
   info: ConnectionInfo
 ): KubeObject =>
   ({
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: Names.ownedMetadata(
-      scope.owner,
-      name,
-      Names.commonLabels(scope.name, component, scope.config.operatorVersion)
-    ),
+    ...ownedHead(scope, "Secret", name, component),
     type: "Opaque",
     data: { [keys.tenantToken]: base64(Redacted.value(info.tenantToken)) }
   }) as KubeObject
@@ -117,13 +122,7 @@ export const connectionInfoConfigMap = (
   info: ConnectionInfo
 ): KubeObject =>
   ({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: Names.ownedMetadata(
-      scope.owner,
-      name,
-      Names.commonLabels(scope.name, component, scope.config.operatorVersion)
-    ),
+    ...ownedHead(scope, "ConfigMap", name, component),
     data: { [keys.tenantUUID]: info.tenantUUID, [keys.endpoints]: info.endpoints }
   }) as KubeObject
 
