@@ -33,6 +33,7 @@ import { ComponentError, type Phase, type ReconcileScope, removeCondition, setCo
 import {
   currentDynaKube,
   liveReplicas,
+  publicImage,
   rawSecretData,
   readConfirmed,
   recordKubeApiError,
@@ -87,14 +88,7 @@ const executorImage = (scope: ReconcileScope, dk: DynaKube) =>
   Effect.gen(function* () {
     const fromTemplate = SqlExecutorDeployment.templateImage(dk)
     if (fromTemplate !== undefined) return fromTemplate
-    const tenant = scope.tenant
-    if (tenant === undefined) return yield* fail("no tenant client to resolve the sql-extension-executor image")
-    const images = yield* tenant.api.containerImages(dk.spec.publicRegistryOverride)
-    const image =
-      images.find((i) => i.type === "sql-extension-executor") ??
-      images.find((i) => i.type === "dynatrace-sql-extension-executor")
-    if (image === undefined) return yield* fail("the tenant offers no public sql-extension-executor image")
-    return image.imageUri
+    return yield* publicImage(scope, "extensions", ["sql-extension-executor", "dynatrace-sql-extension-executor"])
   })
 
 /** The condition message: the names, at most three, then how many more. */
@@ -188,12 +182,7 @@ const resolveImage = (scope: ReconcileScope, dk: DynaKube) =>
     if ((ref?.repository ?? "") !== "" && ((ref?.tag ?? "") !== "" || (ref?.digest ?? "") !== "")) {
       return imageOf(ref ?? {})
     }
-    const tenant = scope.tenant
-    if (tenant === undefined) return yield* fail("no tenant client to resolve the eec image")
-    const images = yield* tenant.api.containerImages(dk.spec.publicRegistryOverride)
-    const eec = images.find((i) => i.type === "eec")
-    if (eec === undefined) return yield* fail("the tenant offers no public eec image")
-    return eec.imageUri
+    return yield* publicImage(scope, "extensions", ["eec"])
   })
 
 const reconcileStatefulSet = (scope: ReconcileScope, tlsSecretHash: string) =>

@@ -27,7 +27,6 @@ import { OperatorCaches } from "../../OperatorCaches.ts"
 import * as Controller from "../../runtime/Controller.ts"
 import * as ObjectSync from "../../runtime/ObjectSync.ts"
 import {
-  ComponentError,
   condition,
   type Phase,
   type ReconcileScope,
@@ -35,7 +34,7 @@ import {
   setCondition,
   thresholdMillis
 } from "../ReconcileScope.ts"
-import { currentDynaKube, recordKubeApiError, workloadWritten } from "../workload/ComponentPhase.ts"
+import { currentDynaKube, publicImage, recordKubeApiError, workloadWritten } from "../workload/ComponentPhase.ts"
 import * as Config from "./LogMonitoringConfig.ts"
 import * as DaemonSet from "./LogMonitoringDaemonSet.ts"
 import * as Settings from "./LogMonitoringSettings.ts"
@@ -74,14 +73,8 @@ const resolveImage = (scope: ReconcileScope) =>
   Effect.gen(function* () {
     const fromTemplate = DaemonSet.templateImage(scope.dk)
     if (fromTemplate !== undefined) return fromTemplate
-    if (scope.tenant === undefined) return yield* componentError("no tenant client")
-    const images = yield* scope.tenant.api.containerImages(scope.dk.spec.publicRegistryOverride)
-    const image = images.find((i) => i.type === publicImageType)
-    if (image === undefined) return yield* componentError(`the tenant offers no public ${publicImageType} image`)
-    return image.imageUri
+    return yield* publicImage(scope, "logmonitoring", [publicImageType])
   })
-
-const componentError = (message: string) => Effect.fail(new ComponentError({ component: "logmonitoring", message }))
 
 const reconcileStandalone = (scope: ReconcileScope) =>
   Effect.gen(function* () {

@@ -1,8 +1,8 @@
 /**
  * The plumbing the DynaKube component phases (extensions, OTel collector, KSPM, log monitoring, ActiveGate and
  * OneAgent) share around their pure builders: the DynaKube as the builders read it, the Event target, a failed
- * apiserver write shown on the component's condition, the "workload written" condition and Event, and reads that
- * confirm a cache miss with a GET.
+ * apiserver write shown on the component's condition, the "workload written" condition and Event, the public image
+ * of a component, and reads that confirm a cache miss with a GET.
  *
  * The condition of a written workload says `<Kind>Created` / `<name> created` whatever happened, as the original's
  * do; the Event tells creates (`<Kind>Created`) from updates and recreates (`<Kind>Updated`). The ActiveGate and
@@ -18,7 +18,7 @@ import type { Resource } from "../../../../services/kube/Resource.ts"
 import { EventRecorder } from "../../EventRecorder.ts"
 import { OperatorCaches } from "../../OperatorCaches.ts"
 import * as ObjectSync from "../../runtime/ObjectSync.ts"
-import { condition, type ReconcileScope, setCondition } from "../ReconcileScope.ts"
+import { ComponentError, condition, type ReconcileScope, setCondition } from "../ReconcileScope.ts"
 
 /**
  * The DynaKube with the status this reconcile computed so far: what the builders read.
@@ -124,4 +124,25 @@ export const liveReplicas = (live: Option.Option<KubeObject>): number | undefine
   Option.match(live, {
     onNone: () => undefined,
     onSome: (o) => (o as KubeObject & { spec?: { replicas?: number } }).spec?.replicas
+  })
+
+/**
+ * The URI of the tenant's public image of the first of `types` it offers (later types are former names of the
+ * same image), asked with `spec.publicRegistryOverride` (a cached tenant answer). Fails with a `ComponentError` of
+ * `component` without a tenant client or when none of the types is offered.
+ * @category images
+ * @since 0.1.0
+ */
+export const publicImage = (scope: ReconcileScope, component: string, types: readonly [string, ...Array<string>]) =>
+  Effect.gen(function* () {
+    const tenant = scope.tenant
+    if (tenant === undefined) {
+      return yield* new ComponentError({ component, message: `no tenant client to resolve the ${types[0]} image` })
+    }
+    const images = yield* tenant.api.containerImages(scope.dk.spec.publicRegistryOverride)
+    for (const type of types) {
+      const image = images.find((i) => i.type === type)
+      if (image !== undefined) return image.imageUri
+    }
+    return yield* new ComponentError({ component, message: `the tenant offers no public ${types[0]} image` })
   })
