@@ -110,6 +110,8 @@ export interface HarnessOptions {
   readonly prefix: string
   readonly env?: Partial<OperatorConfig.RawOperatorConfig>
   readonly tenant?: TenantSimulatorOptions
+  /** More ServiceAccounts of the Helm chart to create (the OneAgent's and the ActiveGate's always are). */
+  readonly serviceAccounts?: ReadonlyArray<string>
 }
 
 export const make = (options: HarnessOptions) => {
@@ -124,7 +126,11 @@ export const make = (options: HarnessOptions) => {
         yield* Kit.createNamespace(namespace)
         // What the Helm chart installs and the workloads' pods need (the ServiceAccount admission checks them).
         const kube = yield* KubeClient
-        for (const account of ["dynatrace-dynakube-oneagent", "dynatrace-activegate"]) {
+        for (const account of [
+          "dynatrace-dynakube-oneagent",
+          "dynatrace-activegate",
+          ...(options.serviceAccounts ?? [])
+        ]) {
           yield* kube.create(Resources.ServiceAccount, { metadata: { name: account, namespace } })
         }
         yield* Effect.addFinalizer(() => asTest(Kit.deleteNamespace(namespace)).pipe(Effect.orDie))

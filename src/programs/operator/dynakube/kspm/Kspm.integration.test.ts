@@ -15,7 +15,8 @@ import * as Harness from "../../testkit/OperatorTestLayer.ts"
 import * as KspmSettings from "./KspmSettings.ts"
 import * as KspmToken from "./KspmToken.ts"
 
-const harness = Harness.make({ prefix: "op-kspm" })
+// The chart's ServiceAccount of the component's pods (kwok nodes may run them).
+const harness = Harness.make({ prefix: "op-kspm", serviceAccounts: ["dynatrace-node-config-collector"] })
 const ns = harness.namespace
 const { Tenant, TestKube, asTest, get, absent } = Harness
 
@@ -70,14 +71,6 @@ layer(harness.layer, { excludeTestServices: true, timeout: "400 seconds" })("KSP
     () =>
       Effect.gen(function* () {
         const tenant = yield* Tenant
-        yield* asTest(
-          Effect.gen(function* () {
-            const kube = yield* TestKube
-            yield* kube.create(Resources.ServiceAccount, {
-              metadata: { name: "dynatrace-node-config-collector", namespace: ns }
-            })
-          })
-        )
         yield* dynakube("posture", spec(["/etc", "/var/lib/kubelet"]))
         const dk = yield* Kit.waitFor(
           "the KSPM conditions are set",

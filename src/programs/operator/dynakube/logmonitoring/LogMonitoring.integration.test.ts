@@ -14,7 +14,8 @@ import * as Kit from "../../testkit/OperatorTestKit.ts"
 import * as Harness from "../../testkit/OperatorTestLayer.ts"
 import * as Settings from "./LogMonitoringSettings.ts"
 
-const harness = Harness.make({ prefix: "op-logmon" })
+// The chart's ServiceAccount of the component's pods (kwok nodes may run them).
+const harness = Harness.make({ prefix: "op-logmon", serviceAccounts: ["dynatrace-logmonitoring"] })
 const ns = harness.namespace
 const { Tenant, TestKube, asTest, get, absent } = Harness
 
@@ -127,15 +128,6 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("log
     () =>
       Effect.gen(function* () {
         const tenant = yield* Tenant
-        // Pods of the DaemonSet need the chart's service account (kwok nodes of other tests may run them).
-        yield* asTest(
-          Effect.gen(function* () {
-            const kube = yield* TestKube
-            yield* kube
-              .create(Resources.ServiceAccount, { metadata: { name: "dynatrace-logmonitoring", namespace: ns } })
-              .pipe(Effect.ignore)
-          })
-        )
         yield* tokens("logs")
         const spec = {
           networkZone: "eu-west",
