@@ -32,6 +32,7 @@ import { readWorkloadFlags } from "../oneagent/WorkloadFlags.ts"
 import { ComponentError, type Phase, type ReconcileScope, removeCondition, setCondition } from "../ReconcileScope.ts"
 import {
   currentDynaKube,
+  deleteUnwanted,
   liveReplicas,
   publicImage,
   rawSecretData,
@@ -70,17 +71,12 @@ const createOnce = (scope: ReconcileScope, desired: Effect.Effect<KubeObject, Co
 const removeExecutors = (scope: ReconcileScope, keep: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
-    const kube = yield* KubeClient
-    const wanted = SqlExecutorDeployment.sharedLabels(scope.name)
-    for (const deployment of yield* caches.deployments.list({ namespace: scope.namespace })) {
-      const labels = deployment.metadata?.labels ?? {}
-      const name = deployment.metadata?.name ?? ""
-      if (!Object.entries(wanted).every(([k, v]) => labels[k] === v) || keep.includes(name)) continue
-      yield* kube
-        .delete(Resources.Deployment, name, { namespace: scope.namespace })
-        .pipe(Effect.catchReason("KubeApiError", "NotFound", () => Effect.void))
-      yield* Effect.logInfo("Deleted an SQL extension executor.").pipe(Effect.annotateLogs({ deployment: name }))
-    }
+    yield* deleteUnwanted(scope, Resources.Deployment, yield* caches.deployments.list({ namespace: scope.namespace }), {
+      selector: SqlExecutorDeployment.sharedLabels(scope.name),
+      keep,
+      message: "Deleted an SQL extension executor.",
+      logKey: "deployment"
+    })
   })
 
 /** The executor image: the template's, else the public one (under its current or its former component name). */

@@ -29,6 +29,7 @@ import { LabelKeys } from "../oneagent/WorkloadParts.ts"
 import { ComponentError, type Phase, type ReconcileScope, removeCondition, setCondition } from "../ReconcileScope.ts"
 import {
   currentDynaKube,
+  deleteUnwanted,
   liveReplicas,
   rawSecretData,
   readConfirmed,
@@ -57,18 +58,12 @@ const fail = (message: string) => new ComponentError({ component: "otel-collecto
 const removeServices = (scope: ReconcileScope, keep: string | undefined) =>
   Effect.gen(function* () {
     const caches = yield* OperatorCaches
-    const kube = yield* KubeClient
-    const services = yield* caches.services.list({ namespace: scope.namespace })
-    for (const service of services) {
-      const labels = service.metadata?.labels ?? {}
-      const name = service.metadata?.name ?? ""
-      if (labels[LabelKeys.component] !== OtelCollector.otelCollectorComponent) continue
-      if (labels[LabelKeys.createdBy] !== scope.name || name === keep) continue
-      yield* kube
-        .delete(Resources.Service, name, { namespace: scope.namespace })
-        .pipe(Effect.catchReason("KubeApiError", "NotFound", () => Effect.void))
-      yield* Effect.logInfo("Removed an unused telemetry Service.").pipe(Effect.annotateLogs({ service: name }))
-    }
+    yield* deleteUnwanted(scope, Resources.Service, yield* caches.services.list({ namespace: scope.namespace }), {
+      selector: { [LabelKeys.component]: OtelCollector.otelCollectorComponent, [LabelKeys.createdBy]: scope.name },
+      keep: keep === undefined ? [] : [keep],
+      message: "Removed an unused telemetry Service.",
+      logKey: "service"
+    })
   })
 
 /**

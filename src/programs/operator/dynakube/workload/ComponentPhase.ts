@@ -2,7 +2,8 @@
  * The plumbing the DynaKube component phases (extensions, OTel collector, KSPM, log monitoring, ActiveGate and
  * OneAgent) share around their pure builders: the DynaKube as the builders read it, the Event target, a failed
  * apiserver write shown on the component's condition, the "workload written" condition and Event, the public image
- * of a component, and reads that confirm a cache miss with a GET.
+ * of a component, the removal of a component's objects that are no longer wanted, and reads that confirm a cache
+ * miss with a GET.
  *
  * The condition of a written workload says `<Kind>Created` / `<name> created` whatever happened, as the original's
  * do; the Event tells creates (`<Kind>Created`) from updates and recreates (`<Kind>Updated`). The ActiveGate and
@@ -13,6 +14,7 @@
 import { Effect, Option } from "effect"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
 import { KubeApiError } from "../../../../services/KubeApiError.ts"
+import { KubeClient } from "../../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../../services/kube/KubeObject.ts"
 import type { Resource } from "../../../../services/kube/Resource.ts"
 import { EventRecorder } from "../../EventRecorder.ts"
@@ -145,4 +147,36 @@ export const publicImage = (scope: ReconcileScope, component: string, types: rea
       if (image !== undefined) return image.imageUri
     }
     return yield* new ComponentError({ component, message: `the tenant offers no public ${types[0]} image` })
+  })
+
+/**
+ * Deletes the objects among `objects` (the namespace's, from a cache) whose labels include every `selector` entry
+ * and whose name is not in `keep`; an object already gone counts as deleted. Each deletion is logged with
+ * `message`, the name under the key `logKey`.
+ * @category cleanup
+ * @since 0.1.0
+ */
+export const deleteUnwanted = (
+  scope: ReconcileScope,
+  resource: Resource,
+  objects: ReadonlyArray<KubeObject>,
+  unwanted: {
+    readonly selector: Readonly<Record<string, string>>
+    readonly keep: ReadonlyArray<string>
+    readonly message: string
+    readonly logKey: string
+  }
+) =>
+  Effect.gen(function* () {
+    const kube = yield* KubeClient
+    for (const object of objects) {
+      const labels = object.metadata?.labels ?? {}
+      const name = object.metadata?.name ?? ""
+      if (!Object.entries(unwanted.selector).every(([k, v]) => labels[k] === v) || unwanted.keep.includes(name))
+        continue
+      yield* kube
+        .delete(resource, name, { namespace: scope.namespace })
+        .pipe(Effect.catchReason("KubeApiError", "NotFound", () => Effect.void))
+      yield* Effect.logInfo(unwanted.message).pipe(Effect.annotateLogs({ [unwanted.logKey]: name }))
+    }
   })
