@@ -14,7 +14,6 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import { randomBytes } from "node:crypto"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
 import type { CertsError } from "../../../../services/certs/CertsError.ts"
 import {
@@ -27,6 +26,7 @@ import {
   prune
 } from "../oneagent/WorkloadParts.ts"
 import type { Secret, Service } from "../oneagent/WorkloadTypes.ts"
+import { randomToken } from "../workload/RandomToken.ts"
 import { makeSelfSignedCertificate } from "../workload/SelfSignedCertificate.ts"
 
 /** `app.kubernetes.io/component` of the EEC objects and `name` of its pods. @category constants @since 0.1.0 */
@@ -76,26 +76,7 @@ export const serviceFqdn = (dk: DynaKube): string => `${extensionNames(nameOf(dk
  * @category tokens
  * @since 0.1.0
  */
-export const newToken = (prefix: string): string => `${prefix}.${randomBase32(24)}.${randomBase32(64)}`
-
-const base32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-const randomBase32 = (size: number): string => {
-  const bytes = randomBytes(size)
-  let bits = 0
-  let value = 0
-  let out = ""
-  for (const byte of bytes) {
-    value = (value << 8) | byte
-    bits += 8
-    while (bits >= 5 && out.length < size) {
-      out += base32Alphabet[(value >>> (bits - 5)) & 31]
-      bits -= 5
-    }
-    value &= (1 << bits) - 1
-  }
-  return out.slice(0, size)
-}
+export const newToken = (prefix: string): string => randomToken(prefix)
 
 type Input = { readonly dynakube: DynaKube; readonly operator: Pick<OperatorContext, "operatorVersion"> }
 

@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Redacted } from "effect"
 import { dynakube, operator } from "../oneagent/WorkloadFixtures.ts"
-import { base32, buildTokenSecret, isToken, newToken, tokenSecretData, tokenSecretHash } from "./KspmToken.ts"
+import { base32 } from "../workload/RandomToken.ts"
+import { buildTokenSecret, isToken, newToken, tokenSecretData, tokenSecretHash } from "./KspmToken.ts"
 
 describe("KspmToken", () => {
   it("base32 is RFC 4648 (standard alphabet, padded)", () => {

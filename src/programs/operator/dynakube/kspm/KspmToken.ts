@@ -9,12 +9,12 @@
  *
  * @since 0.1.0
  */
-import { randomBytes } from "node:crypto"
 import { Redacted } from "effect"
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
 import { fnv1Hash32 } from "../oneagent/GoCompat.ts"
 import { coreLabels, nameOf, type OperatorContext, ownedMeta, prune } from "../oneagent/WorkloadParts.ts"
 import type { Secret } from "../oneagent/WorkloadTypes.ts"
+import { randomToken } from "../workload/RandomToken.ts"
 
 /** Key of the token in its Secret. @category constants @since 0.1.0 */
 export const tokenKey = "kspm-token"
@@ -23,46 +23,16 @@ export const tokenPrefix = "dt0n01"
 /** `app.kubernetes.io/component` of the KSPM objects. @category constants @since 0.1.0 */
 export const kspmComponent = "kspm"
 
-const publicPortionLength = 24
-const privatePortionLength = 64
-const base32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
 /** The name of the token Secret. @category names @since 0.1.0 */
 export const tokenSecretName = (dk: string): string => `${dk}-${tokenKey}`
-
-/**
- * RFC 4648 base32 (standard alphabet, with padding) of `bytes`.
- * @category encoding
- * @since 0.1.0
- */
-export const base32 = (bytes: Uint8Array): string => {
-  let out = ""
-  let buffer = 0
-  let bits = 0
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte
-    bits += 8
-    while (bits >= 5) {
-      out += base32Alphabet[(buffer >>> (bits - 5)) & 31]
-      bits -= 5
-    }
-    buffer &= (1 << bits) - 1
-  }
-  if (bits > 0) out += base32Alphabet[(buffer << (5 - bits)) & 31]
-  return out.padEnd(Math.ceil(out.length / 8) * 8, "=")
-}
-
-/** `length` characters of base32 text over `length` random bytes (the original's portion generator). */
-const portion = (length: number, random: (size: number) => Uint8Array): string =>
-  base32(random(length)).slice(0, length)
 
 /**
  * A new KSPM token. `random` is the source of random bytes (tests pass a fixed one).
  * @category constructors
  * @since 0.1.0
  */
-export const newToken = (random: (size: number) => Uint8Array = randomBytes): Redacted.Redacted<string> =>
-  Redacted.make(`${tokenPrefix}.${portion(publicPortionLength, random)}.${portion(privatePortionLength, random)}`)
+export const newToken = (random?: (size: number) => Uint8Array): Redacted.Redacted<string> =>
+  Redacted.make(randomToken(tokenPrefix, random))
 
 /** The shape of a KSPM token. @category predicates @since 0.1.0 */
 export const isToken = (text: string): boolean => /^dt0n01\.[A-Z2-7]{24}\.[A-Z2-7]{64}$/u.test(text)
