@@ -47,7 +47,7 @@ import {
   type OperatorContext,
   ownedMeta,
   prune,
-  sameStringMap,
+  selectorChanged,
   withoutAppArmorAnnotations,
   zoneAndNodeSpread
 } from "../oneagent/WorkloadParts.ts"
@@ -499,5 +499,5 @@ export const recreateActiveGateStatefulSet = (
     readonly spec?: { readonly selector?: { readonly matchLabels?: StringMap | undefined } }
   }
 ): boolean =>
-  !sameStringMap(current.spec?.selector?.matchLabels, desired.spec?.selector?.matchLabels) ||
+  selectorChanged(current, desired) ||
   current.metadata?.annotations?.[pvcHashAnnotation] !== desired.metadata?.annotations?.[pvcHashAnnotation]

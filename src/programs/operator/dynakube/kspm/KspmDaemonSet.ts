@@ -43,7 +43,7 @@ import {
   type OperatorContext,
   ownedMeta,
   prune,
-  sameStringMap,
+  selectorChanged,
   withoutAppArmorAnnotations
 } from "../oneagent/WorkloadParts.ts"
 import type { Container, DaemonSet, EnvVar, StringMap, Volume, VolumeMount } from "../oneagent/WorkloadTypes.ts"
@@ -255,7 +255,4 @@ export const buildKspmDaemonSet = (input: KspmDaemonSetInput): DaemonSet => {
  * @category predicates
  * @since 0.1.0
  */
-export const recreateKspmDaemonSet = (
-  current: { readonly spec?: { readonly selector?: { readonly matchLabels?: StringMap | undefined } } },
-  desired: { readonly spec?: { readonly selector?: { readonly matchLabels?: StringMap | undefined } } }
-): boolean => !sameStringMap(current.spec?.selector?.matchLabels, desired.spec?.selector?.matchLabels)
+export const recreateKspmDaemonSet = selectorChanged

@@ -40,18 +40,10 @@ import {
   type OperatorContext,
   ownedMeta,
   prune,
-  sameStringMap,
+  selectorChanged,
   withoutAppArmorAnnotations
 } from "../oneagent/WorkloadParts.ts"
-import type {
-  Container,
-  DaemonSet,
-  EnvVar,
-  SecurityContext,
-  StringMap,
-  Volume,
-  VolumeMount
-} from "../oneagent/WorkloadTypes.ts"
+import type { Container, DaemonSet, EnvVar, SecurityContext, Volume, VolumeMount } from "../oneagent/WorkloadTypes.ts"
 import {
   configSecretName,
   deploymentConfKey,
@@ -312,10 +304,7 @@ export const buildLogMonitoringDaemonSet = (input: LogMonitoringDaemonSetInput):
  * @category predicates
  * @since 0.1.0
  */
-export const recreateLogMonitoringDaemonSet = (
-  current: { readonly spec?: { readonly selector?: { readonly matchLabels?: StringMap | undefined } } },
-  desired: { readonly spec?: { readonly selector?: { readonly matchLabels?: StringMap | undefined } } }
-): boolean => !sameStringMap(current.spec?.selector?.matchLabels, desired.spec?.selector?.matchLabels)
+export const recreateLogMonitoringDaemonSet = selectorChanged
 
 /**
  * The image `spec.templates.logMonitoring.imageRef` names, if it names one (a repository and a tag or digest):

@@ -41,7 +41,7 @@ import {
   type OperatorContext,
   ownedMeta,
   prune,
-  sameStringMap,
+  selectorChanged,
   withoutAppArmorAnnotations
 } from "./WorkloadParts.ts"
 import type { DaemonSet, StringMap } from "./WorkloadTypes.ts"
@@ -193,7 +193,4 @@ export const buildOneAgentDaemonSet = (input: OneAgentDaemonSetInput): DaemonSet
  * @category predicates
  * @since 0.1.0
  */
-export const recreateOneAgentDaemonSet = (
-  current: { readonly spec?: { readonly selector?: { readonly matchLabels?: StringMap | undefined } } },
-  desired: { readonly spec?: { readonly selector?: { readonly matchLabels?: StringMap | undefined } } }
-): boolean => !sameStringMap(current.spec?.selector?.matchLabels, desired.spec?.selector?.matchLabels)
+export const recreateOneAgentDaemonSet = selectorChanged

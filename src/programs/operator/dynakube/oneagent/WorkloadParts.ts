@@ -155,6 +155,17 @@ export const nodeAffinity = (source: string | undefined): Readonly<Record<string
 })
 
 /**
+ * Whether a live workload must be deleted and created again instead of updated: its selector (immutable) differs
+ * from the desired one. For `ObjectSync.ensure`'s `recreate` option.
+ * @category scheduling
+ * @since 0.1.0
+ */
+export const selectorChanged = (
+  current: { readonly spec?: { readonly selector?: { readonly matchLabels?: StringMap | undefined } } },
+  desired: { readonly spec?: { readonly selector?: { readonly matchLabels?: StringMap | undefined } } }
+): boolean => !sameStringMap(current.spec?.selector?.matchLabels, desired.spec?.selector?.matchLabels)
+
+/**
  * The default topology spread of a replicated workload: over zones (best effort), then over nodes —
  * `hostnameWhenUnsatisfiable` `DoNotSchedule` keeps one pod per node (extension controller, collector), while the
  * ActiveGate only prefers it (`ScheduleAnyway`). Used when the template gives no constraints.

@@ -36,7 +36,7 @@ import {
   type OperatorContext,
   ownedMeta,
   prune,
-  sameStringMap,
+  selectorChanged,
   withoutAppArmorAnnotations,
   zoneAndNodeSpread
 } from "../oneagent/WorkloadParts.ts"
@@ -341,5 +341,4 @@ export const buildOtelCollectorStatefulSet = (input: OtelCollectorStatefulSetInp
 }
 
 /** The selector changed (immutable): the StatefulSet must be recreated. @category predicates @since 0.1.0 */
-export const recreateOtelCollectorStatefulSet = (current: StatefulSet, desired: StatefulSet): boolean =>
-  !sameStringMap(current.spec?.selector?.matchLabels, desired.spec.selector.matchLabels)
+export const recreateOtelCollectorStatefulSet = selectorChanged
