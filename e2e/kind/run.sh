@@ -5,8 +5,7 @@
 #
 #   bash e2e/kind/run.sh            # or: npm run e2e:kind
 #   KEEP_CLUSTER=1 ...              # do not delete the cluster (prints how to use it)
-#   E2E_CSI=true ...                # also install the CSI driver (needs csi-init, registrar and livenessprobe
-#                                   # subcommands; see pendingSubcommands in e2e/chart/Chart.test.ts)
+#   E2E_CSI=false ...               # install without the CSI driver (default: with it, as the chart's default)
 #   CONTAINER_ENGINE=podman ...     # default: docker, else podman
 set -euo pipefail
 
@@ -96,7 +95,7 @@ log "installing the chart"
 "$helm_bin" install dynatrace-operator "$root/manifests/chart/dynatrace-operator" \
   --namespace dynatrace --create-namespace --wait --timeout 5m \
   --set imageRef.repository=localhost/dynatrace-operator --set "imageRef.tag=$tag" --set imageRef.pullPolicy=Never \
-  --set "csidriver.enabled=${E2E_CSI:-false}"
+  --set "csidriver.enabled=${E2E_CSI:-true}"
 "$helm_bin" test dynatrace-operator --namespace dynatrace --timeout 5m
 
 # 6. Scenarios.
