@@ -148,9 +148,7 @@ layer(harness.layer, { excludeTestServices: true, timeout: "180 seconds" })("Dyn
         yield* Effect.addFinalizer(() =>
           asTest(Effect.forEach(apps, Kit.deleteNamespace, { discard: true })).pipe(Effect.orDie)
         )
-        yield* asTest(
-          Kit.tokenSecret(ns, "dk-full", { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken })
-        )
+        yield* Harness.tenantTokens(ns, "dk-full")
         const spec = {
           apiUrl: tenant.url,
           oneAgent: { cloudNativeFullStack: { namespaceSelector: { matchLabels: { team } } } },

@@ -22,13 +22,10 @@ const kubeSystemUid = Effect.gen(function* () {
 })
 
 const dynakube = (name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}) =>
-  Effect.gen(function* () {
-    const tenant = yield* Tenant
-    return yield* asTest(Kit.applyDynaKube(ns, name, { apiUrl: tenant.url, ...spec }, annotations))
-  })
+  Harness.applyTenantDynaKube(ns, name, spec, annotations)
 
 const entityOf = (name: string, what: string, check: (dk: Kit.DynaKubeJson) => boolean) =>
-  Kit.waitFor(what, asTest(Kit.getDynaKube(ns, name)), check, "90 seconds")
+  Harness.waitForDynaKube(ns, name, what, check)
 
 const statusOf = (dk: Kit.DynaKubeJson) => (dk.status ?? {}) as Record<string, unknown>
 

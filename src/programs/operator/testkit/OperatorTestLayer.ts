@@ -50,6 +50,39 @@ export const absent = (resource: Resource, namespace: string, name: string) =>
     Effect.catchReason("KubeApiError", "NotFound", () => Effect.succeed(true))
   )
 
+/** The token Secret `name`: the simulated tenant's API token (or `apiToken`) and its data-ingest token. */
+export const tenantTokens = (namespace: string, name: string, apiToken?: string) =>
+  Effect.gen(function* () {
+    const tenant = yield* Tenant
+    yield* asTest(
+      Kit.tokenSecret(namespace, name, {
+        apiToken: apiToken ?? tenant.apiToken,
+        dataIngestToken: tenant.dataIngestToken
+      })
+    )
+  })
+
+/** Creates or replaces (apply) a DynaKube whose `apiUrl` is the simulated tenant's unless `spec` names one. */
+export const applyTenantDynaKube = (
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+  annotations: Readonly<Record<string, string>> = {}
+) =>
+  Effect.gen(function* () {
+    const tenant = yield* Tenant
+    return yield* asTest(Kit.applyDynaKube(namespace, name, { apiUrl: tenant.url, ...spec }, annotations))
+  })
+
+/** Polls the DynaKube (test client) until `predicate` holds, 90 seconds unless given; returns it. */
+export const waitForDynaKube = (
+  namespace: string,
+  name: string,
+  what: string,
+  predicate: (dk: Kit.DynaKubeJson) => boolean,
+  timeout: Duration.Input = "90 seconds"
+) => Kit.waitFor(what, asTest(Kit.getDynaKube(namespace, name)), predicate, timeout)
+
 /**
  * Options of {@link expectSteadyState}.
  */

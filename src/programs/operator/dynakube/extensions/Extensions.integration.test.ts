@@ -53,9 +53,7 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("Ext
     () =>
       Effect.gen(function* () {
         const tenant = yield* Tenant
-        yield* asTest(
-          Kit.tokenSecret(ns, "ext", { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken })
-        )
+        yield* Harness.tenantTokens(ns, "ext")
         const spec = {
           apiUrl: tenant.url,
           extensions: { prometheus: {} },

@@ -94,13 +94,10 @@ const installIstioCrds = asTest(
 )
 
 const dynakube = (spec: Record<string, unknown>, annotations: Record<string, string> = {}) =>
-  Effect.gen(function* () {
-    const tenant = yield* Tenant
-    return yield* asTest(Kit.applyDynaKube(ns, name, { apiUrl: tenant.url, ...spec }, annotations))
-  })
+  Harness.applyTenantDynaKube(ns, name, spec, annotations)
 
 const waitDynaKube = (what: string, predicate: (dk: Kit.DynaKubeJson) => boolean) =>
-  Kit.waitFor(what, asTest(Kit.getDynaKube(ns, name)), predicate, "90 seconds")
+  Harness.waitForDynaKube(ns, name, what, predicate)
 
 const conditionStatus = (dk: Kit.DynaKubeJson, component: "operator" | "oneagent" | "activegate") =>
   Kit.conditionOf(dk, Istio.conditionType(component))?.status
@@ -123,7 +120,7 @@ layer(harness.layer, { excludeTestServices: true, timeout: "400 seconds" })("Ist
         const port = new URL(tenant.url).port
         yield* removeIstioCrds
         yield* Effect.addFinalizer(() => removeIstioCrds.pipe(Effect.orDie))
-        yield* asTest(Kit.tokenSecret(ns, name, { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken }))
+        yield* Harness.tenantTokens(ns, name)
 
         // 1. No Istio in the cluster.
         yield* dynakube(baseSpec)

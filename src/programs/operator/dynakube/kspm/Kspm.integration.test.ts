@@ -45,14 +45,8 @@ const settled = "90 seconds" as const
 
 const dynakube = (name: string, spec: Record<string, unknown>, apiToken?: string) =>
   Effect.gen(function* () {
-    const tenant = yield* Tenant
-    yield* asTest(
-      Kit.tokenSecret(ns, name, {
-        apiToken: apiToken ?? tenant.apiToken,
-        dataIngestToken: tenant.dataIngestToken
-      })
-    )
-    return yield* asTest(Kit.applyDynaKube(ns, name, { apiUrl: tenant.url, ...spec }))
+    yield* Harness.tenantTokens(ns, name, apiToken)
+    return yield* Harness.applyTenantDynaKube(ns, name, spec)
   })
 
 const spec = (mappedHostPaths: ReadonlyArray<string>, kspm = true) => ({

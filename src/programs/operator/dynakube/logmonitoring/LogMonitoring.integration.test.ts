@@ -42,29 +42,16 @@ interface Data extends KubeObject {
   readonly data?: Record<string, string>
 }
 
-const tokens = (name: string) =>
-  Effect.gen(function* () {
-    const tenant = yield* Tenant
-    yield* asTest(Kit.tokenSecret(ns, name, { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken }))
-  })
+const tokens = (name: string) => Harness.tenantTokens(ns, name)
 
 const dynakube = (name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}) =>
-  Effect.gen(function* () {
-    const tenant = yield* Tenant
-    return yield* asTest(Kit.applyDynaKube(ns, name, { apiUrl: tenant.url, ...spec }, annotations))
-  })
+  Harness.applyTenantDynaKube(ns, name, spec, annotations)
 
 const waitCondition = (
   name: string,
   type: string,
   test: (c: { status: string; reason: string } | undefined) => boolean
-) =>
-  Kit.waitFor(
-    `${name}: condition ${type}`,
-    asTest(Kit.getDynaKube(ns, name)),
-    (d) => test(Kit.conditionOf(d, type)),
-    "90 seconds"
-  )
+) => Harness.waitForDynaKube(ns, name, `${name}: condition ${type}`, (d) => test(Kit.conditionOf(d, type)))
 
 const logStorageSettings = Effect.gen(function* () {
   const tenant = yield* Tenant
@@ -229,9 +216,7 @@ layer(withoutWrite.layer, { excludeTestServices: true, timeout: "300 seconds" })
       Effect.gen(function* () {
         const tenant = yield* Tenant
         const namespace = withoutWrite.namespace
-        yield* asTest(
-          Kit.tokenSecret(namespace, "noscope", { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken })
-        )
+        yield* Harness.tenantTokens(namespace, "noscope")
         yield* asTest(Kit.applyDynaKube(namespace, "noscope", { apiUrl: tenant.url, logMonitoring: {} }))
         const dk = yield* Kit.waitFor(
           "noscope: the settings condition is ScopeMissing and the DaemonSet exists",

@@ -43,15 +43,10 @@ interface StatefulSet extends KubeObject {
 const image = { repository: "registry.example.com/dynatrace-otel-collector", tag: "0.30.0" }
 
 const waitCondition = (name: string, type: string, status: string | undefined, reason?: string) =>
-  Kit.waitFor(
-    `${name}: ${type} is ${status ?? "absent"}`,
-    asTest(Kit.getDynaKube(ns, name)),
-    (d) => {
-      const c = Kit.conditionOf(d, type)
-      return c?.status === status && (reason === undefined || c?.reason === reason)
-    },
-    "90 seconds"
-  )
+  Harness.waitForDynaKube(ns, name, `${name}: ${type} is ${status ?? "absent"}`, (d) => {
+    const c = Kit.conditionOf(d, type)
+    return c?.status === status && (reason === undefined || c?.reason === reason)
+  })
 
 /** Pokes a converged DynaKube three times (annotation changes): no reconcile writes or calls the tenant. */
 const steadyState = (name: string, spec: Record<string, unknown>) =>
@@ -63,7 +58,7 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("OTe
     () =>
       Effect.gen(function* () {
         const tenant = yield* Tenant
-        yield* asTest(Kit.tokenSecret(ns, "ti", { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken }))
+        yield* Harness.tenantTokens(ns, "ti")
         const spec = {
           apiUrl: tenant.url,
           telemetryIngest: { protocols: ["otlp", "statsd"] },
@@ -165,9 +160,7 @@ layer(harness.layer, { excludeTestServices: true, timeout: "300 seconds" })("OTe
   it.effect("a Service the apiserver refuses: OTELCService is False with reason KubeApiError, the phase is Error", () =>
     Effect.gen(function* () {
       const tenant = yield* Tenant
-      yield* asTest(
-        Kit.tokenSecret(ns, "badsvc", { apiToken: tenant.apiToken, dataIngestToken: tenant.dataIngestToken })
-      )
+      yield* Harness.tenantTokens(ns, "badsvc")
       yield* asTest(
         Kit.applyDynaKube(ns, "badsvc", {
           apiUrl: tenant.url,
