@@ -38,7 +38,7 @@ import {
   rawSecretData,
   readConfirmed,
   recordKubeApiError,
-  workloadWritten
+  ensureWorkload
 } from "../workload/ComponentPhase.ts"
 import { dataHash, imageOf } from "../otelc/OtelCollectorStatefulSet.ts"
 import * as ExtensionControllerStatefulSet from "./ExtensionControllerStatefulSet.ts"
@@ -183,7 +183,6 @@ const resolveImage = (scope: ReconcileScope, dk: DynaKube) =>
 
 const reconcileStatefulSet = (scope: ReconcileScope, tlsSecretHash: string) =>
   Effect.gen(function* () {
-    const caches = yield* OperatorCaches
     const dk = currentDynaKube(scope)
     const name = Extensions.extensionNames(scope.name).statefulSet
     const outdated = (why: string) =>
@@ -207,15 +206,11 @@ const reconcileStatefulSet = (scope: ReconcileScope, tlsSecretHash: string) =>
       image,
       tlsSecretHash
     })
-    const written = yield* ObjectSync.ensure(Resources.StatefulSet, sts, {
-      read: caches.read,
-      recreate: recreateActiveGateStatefulSet
-    }).pipe(recordKubeApiError(scope, conditionTypes.statefulSet))
-    yield* workloadWritten(scope, {
+    yield* ensureWorkload(scope, {
       type: conditionTypes.statefulSet,
       kind: "StatefulSet",
-      name,
-      action: written.action,
+      object: sts,
+      recreate: recreateActiveGateStatefulSet,
       whenUnchanged: "restamp"
     })
   })

@@ -32,7 +32,7 @@ import {
   thresholdMillis,
   updateStatus
 } from "../ReconcileScope.ts"
-import { currentDynaKube, rawSecretData, recordKubeApiError, workloadWritten } from "../workload/ComponentPhase.ts"
+import { currentDynaKube, rawSecretData, recordKubeApiError, ensureWorkload } from "../workload/ComponentPhase.ts"
 import * as KspmDaemonSet from "./KspmDaemonSet.ts"
 import * as KspmSettings from "./KspmSettings.ts"
 import * as KspmToken from "./KspmToken.ts"
@@ -207,16 +207,13 @@ const reconcileDaemonSet = (scope: ReconcileScope) =>
       tenantUUID: uuid,
       kubemon: scope.features.kubemon
     })
-    const written = yield* ObjectSync.ensure(Resources.DaemonSet, ds, {
-      read: caches.read,
-      recreate: KspmDaemonSet.recreateKspmDaemonSet
-    }).pipe(kubeFailure(scope, conditionTypes.daemonSet))
-    yield* workloadWritten(scope, {
+    yield* ensureWorkload(scope, {
       type: conditionTypes.daemonSet,
       kind: "DaemonSet",
-      name,
-      action: written.action,
-      whenUnchanged: "keep"
+      object: ds,
+      recreate: KspmDaemonSet.recreateKspmDaemonSet,
+      whenUnchanged: "keep",
+      kubeApiErrorMessage
     })
   })
 

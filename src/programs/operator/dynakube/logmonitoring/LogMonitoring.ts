@@ -34,7 +34,7 @@ import {
   setCondition,
   thresholdMillis
 } from "../ReconcileScope.ts"
-import { currentDynaKube, publicImage, recordKubeApiError, workloadWritten } from "../workload/ComponentPhase.ts"
+import { currentDynaKube, publicImage, recordKubeApiError, ensureWorkload } from "../workload/ComponentPhase.ts"
 import * as Config from "./LogMonitoringConfig.ts"
 import * as DaemonSet from "./LogMonitoringDaemonSet.ts"
 import * as Settings from "./LogMonitoringSettings.ts"
@@ -99,21 +99,16 @@ const reconcileStandalone = (scope: ReconcileScope) =>
       message: `${secretName} created`
     })
 
-    const name = DaemonSet.daemonSetName(scope.name)
     const ds = DaemonSet.buildLogMonitoringDaemonSet({
       dynakube: currentDynaKube(scope),
       operator: scope.operator,
       image: yield* resolveImage(scope)
     })
-    const written = yield* ObjectSync.ensure(Resources.DaemonSet, ds, {
-      read: caches.read,
-      recreate: DaemonSet.recreateLogMonitoringDaemonSet
-    }).pipe(recordKubeApiError(scope, conditionTypes.daemonSet))
-    yield* workloadWritten(scope, {
+    yield* ensureWorkload(scope, {
       type: conditionTypes.daemonSet,
       kind: "DaemonSet",
-      name,
-      action: written.action,
+      object: ds,
+      recreate: DaemonSet.recreateLogMonitoringDaemonSet,
       whenUnchanged: "keep"
     })
   })

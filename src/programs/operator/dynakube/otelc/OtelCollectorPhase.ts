@@ -34,7 +34,7 @@ import {
   rawSecretData,
   readConfirmed,
   recordKubeApiError,
-  workloadWritten
+  ensureWorkload
 } from "../workload/ComponentPhase.ts"
 import { configKey } from "./CollectorConfig.ts"
 import * as OtelCollector from "./OtelCollector.ts"
@@ -192,15 +192,11 @@ const reconcileStatefulSet = (scope: ReconcileScope, configText: string | undefi
         ? yield* secretHash(scope, OtelCollectorStatefulSet.extensionsTlsSecretName(dk), "extensions TLS")
         : undefined
     })
-    const written = yield* ObjectSync.ensure(Resources.StatefulSet, sts, {
-      read: caches.read,
-      recreate: OtelCollectorStatefulSet.recreateOtelCollectorStatefulSet
-    }).pipe(recordKubeApiError(scope, conditionTypes.statefulSet))
-    yield* workloadWritten(scope, {
+    yield* ensureWorkload(scope, {
       type: conditionTypes.statefulSet,
       kind: "StatefulSet",
-      name,
-      action: written.action,
+      object: sts,
+      recreate: OtelCollectorStatefulSet.recreateOtelCollectorStatefulSet,
       whenUnchanged: "restamp"
     })
   })

@@ -17,6 +17,7 @@ import { KubeApiError } from "../../../../services/KubeApiError.ts"
 import { KubeClient } from "../../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../../services/kube/KubeObject.ts"
 import type { Resource } from "../../../../services/kube/Resource.ts"
+import * as Resources from "../../../../services/kube/Resources.ts"
 import { EventRecorder } from "../../EventRecorder.ts"
 import { OperatorCaches } from "../../OperatorCaches.ts"
 import * as ObjectSync from "../../runtime/ObjectSync.ts"
@@ -93,6 +94,47 @@ export const workloadWritten = (scope: ReconcileScope, written: WorkloadWritten)
       const reason = action === "created" ? `${kind}Created` : `${kind}Updated`
       yield* (yield* EventRecorder).event(regarding(scope), "Normal", reason, `${kind} ${name} ${action}.`)
     }
+  })
+
+/**
+ * Options of {@link ensureWorkload}.
+ * @category models
+ * @since 0.1.0
+ */
+export interface EnsureWorkload<T extends KubeObject> {
+  /** The component's condition type. */
+  readonly type: string
+  readonly kind: WorkloadWritten["kind"]
+  /** The built workload (named). */
+  readonly object: T
+  /** When the live object must be deleted and created again (an immutable field changed). */
+  readonly recreate: (live: T, desired: T) => boolean
+  readonly whenUnchanged: WorkloadWritten["whenUnchanged"]
+  /** The condition message of a failed write (default: the error's message). */
+  readonly kubeApiErrorMessage?: string
+}
+
+/**
+ * Applies a component's workload through the cache (`ObjectSync.ensure`), records a failed write on the
+ * component's condition, and a successful one with {@link workloadWritten}.
+ * @category writes
+ * @since 0.1.0
+ */
+export const ensureWorkload = <T extends KubeObject>(scope: ReconcileScope, options: EnsureWorkload<T>) =>
+  Effect.gen(function* () {
+    const caches = yield* OperatorCaches
+    const resource = options.kind === "DaemonSet" ? Resources.DaemonSet : Resources.StatefulSet
+    const written = yield* ObjectSync.ensure(resource, options.object, {
+      read: caches.read,
+      recreate: options.recreate
+    }).pipe(recordKubeApiError(scope, options.type, options.kubeApiErrorMessage))
+    yield* workloadWritten(scope, {
+      type: options.type,
+      kind: options.kind,
+      name: options.object.metadata?.name ?? "",
+      action: written.action,
+      whenUnchanged: options.whenUnchanged
+    })
   })
 
 /**
