@@ -4,10 +4,13 @@
  *
  * @since 0.1.0
  */
+import { Duration } from "effect"
 import type { DynaKube } from "../../schemas/DynaKubeV1beta6.ts"
 import type { Container, Namespace, Pod } from "../../schemas/Pod.ts"
 import type { Settings } from "./pod/InjectionPolicy.ts"
 import * as Keys from "./Keys.ts"
+import type { CertPaths } from "./ServingCertificate.ts"
+import type { WebhookConfig } from "./WebhookConfig.ts"
 
 type Mod<T> = (value: T) => T
 
@@ -30,6 +33,32 @@ export const settings = (overrides: Partial<Settings> = {}): Settings => ({
   extractCodeModulesImageLinks: false,
   ...overrides
 })
+
+/**
+ * The configuration of an in-process `webhook-server` for integration tests: a free port on the given certificate,
+ * no metrics or health listeners, otherwise a default install's settings.
+ * @category settings
+ * @since 0.1.0
+ */
+export const serverConfig = (namespace: string, certificate: CertPaths): WebhookConfig => ({
+  port: 0,
+  certificate,
+  metricsBindAddress: undefined,
+  healthProbeBindAddress: undefined,
+  operatorNamespace: namespace,
+  operatorImage: settings().operatorImage,
+  operatorVersion: "0.1.0",
+  metadataSizeLimit: 24576,
+  extractCodeModulesImageLinks: false,
+  csiDriver: true,
+  deadline: Duration.seconds(3),
+  bodyLimit: 2 * 1024 * 1024
+})
+
+/** The rules of the pod webhook (`webhook.pod.dynatrace.com`): pod creation. @category settings @since 0.1.0 */
+export const podWebhookRules = [
+  { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"], scope: "Namespaced" }
+]
 
 // ---------------------------------------------------------------------------------------------------------------
 // pods

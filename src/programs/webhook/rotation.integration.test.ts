@@ -23,6 +23,7 @@ import * as CaBundleTargets from "../operator/certificates/CaBundleTargets.ts"
 import * as WebhookCertController from "../operator/certificates/WebhookCertController.ts"
 import * as TestKit from "../operator/testkit/OperatorTestKit.ts"
 import * as Keys from "./Keys.ts"
+import * as T from "./TestObjects.ts"
 import * as WebhookMain from "./WebhookMain.ts"
 import { WebhookServer } from "./WebhookServer.ts"
 
@@ -35,7 +36,6 @@ const operatorNamespace = `rot-op-${run}`
 const appNamespace = `rot-app-${run}`
 const configName = CaBundleTargets.webhookConfigurationName
 const certConfig = { namespace: operatorNamespace, extraIpAddresses: ["127.0.0.1"] }
-const operatorImage = "public.ecr.aws/dynatrace/dynatrace-operator:v1.7.0"
 /** Pods that must start inside each rotation window. */
 const minimumPerWindow = 5
 
@@ -125,21 +125,12 @@ const WebhookUnderTest = Layer.unwrap(
     yield* Effect.acquireRelease(setup, () => Effect.ignore(teardown))
     yield* captureHttpsServers
     const server = WebhookMain.webhookLayer(
+      T.serverConfig(operatorNamespace, { dir: certsDir, cert: "tls.crt", key: "tls.key" }),
       {
-        port: 0,
-        certificate: { dir: certsDir, cert: "tls.crt", key: "tls.key" },
-        metricsBindAddress: undefined,
-        healthProbeBindAddress: undefined,
-        operatorNamespace,
-        operatorImage,
-        operatorVersion: "0.1.0",
-        metadataSizeLimit: 24576,
-        extractCodeModulesImageLinks: false,
-        csiDriver: true,
-        deadline: Duration.seconds(3),
-        bodyLimit: 2 * 1024 * 1024
-      },
-      { syncCertificateSecret: true, openShift: false, host: "127.0.0.1" }
+        syncCertificateSecret: true,
+        openShift: false,
+        host: "127.0.0.1"
+      }
     )
     const registration = Layer.effectDiscard(
       Effect.gen(function* () {
@@ -158,15 +149,7 @@ const WebhookUnderTest = Layer.unwrap(
                 name: "webhook.pod.dynatrace.com",
                 // No caBundle: the controller's reconcile writes it.
                 clientConfig: { url: `https://127.0.0.1:${port}/inject` },
-                rules: [
-                  {
-                    apiGroups: [""],
-                    apiVersions: ["v1"],
-                    operations: ["CREATE"],
-                    resources: ["pods"],
-                    scope: "Namespaced"
-                  }
-                ],
+                rules: T.podWebhookRules,
                 namespaceSelector: { matchLabels: { "rotation-it": run } },
                 admissionReviewVersions: ["v1"],
                 sideEffects: "None",

@@ -22,6 +22,7 @@ import * as Resources from "../../services/kube/Resources.ts"
 import { Readiness } from "../../services/Probes.ts"
 import * as Keys from "./Keys.ts"
 import * as TestCertificates from "./TestCertificates.ts"
+import * as T from "./TestObjects.ts"
 import * as WebhookMain from "./WebhookMain.ts"
 import { WebhookServer } from "./WebhookServer.ts"
 
@@ -105,23 +106,11 @@ const WebhookUnderTest = Layer.unwrap(
     yield* Effect.acquireRelease(setup, () => Effect.ignore(teardown))
     const certs = yield* TestCertificates.issue(operatorNamespace)
     const certificate = TestCertificates.writeTemporary(certs)
-    const server = WebhookMain.webhookLayer(
-      {
-        port: 0,
-        certificate,
-        metricsBindAddress: undefined,
-        healthProbeBindAddress: undefined,
-        operatorNamespace,
-        operatorImage,
-        operatorVersion: "0.1.0",
-        metadataSizeLimit: 24576,
-        extractCodeModulesImageLinks: false,
-        csiDriver: true,
-        deadline: Duration.seconds(3),
-        bodyLimit: 2 * 1024 * 1024
-      },
-      { syncCertificateSecret: false, openShift: false, host: "127.0.0.1" }
-    )
+    const server = WebhookMain.webhookLayer(T.serverConfig(operatorNamespace, certificate), {
+      syncCertificateSecret: false,
+      openShift: false,
+      host: "127.0.0.1"
+    })
     const registration = Layer.effectDiscard(
       Effect.gen(function* () {
         const kube = yield* KubeClient
@@ -145,15 +134,7 @@ const WebhookUnderTest = Layer.unwrap(
               {
                 name: "webhook.pod.dynatrace.com",
                 clientConfig: { url: `https://127.0.0.1:${port}/inject`, caBundle },
-                rules: [
-                  {
-                    apiGroups: [""],
-                    apiVersions: ["v1"],
-                    operations: ["CREATE"],
-                    resources: ["pods"],
-                    scope: "Namespaced"
-                  }
-                ],
+                rules: T.podWebhookRules,
                 namespaceSelector: {
                   matchExpressions: [
                     { key: Keys.instanceLabel, operator: "Exists" },
