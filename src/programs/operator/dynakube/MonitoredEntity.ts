@@ -38,6 +38,7 @@ import { type Features, hasCapability } from "./Features.ts"
 import {
   ComponentError,
   condition,
+  isOutdated,
   type Phase,
   type ReconcileScope,
   setCondition,
@@ -73,12 +74,7 @@ export const pollSpacingMillis = 200
 // ---------------------------------------------------------------------------------------------------------------------
 
 /** True when the cached MEID must be looked up again (spec §2.2.7, condition-timestamp throttling). */
-export const isOutdated = (previous: Condition | undefined, now: number, thresholdMs: number): boolean => {
-  if (previous === undefined) return true
-  if (previous.status === "False" && previous.reason !== reasons.scopeMissing) return true
-  const at = Date.parse(previous.lastTransitionTime)
-  return Number.isNaN(at) || now - at >= thresholdMs
-}
+export { isOutdated }
 
 /** Registration asked for: AG `kubernetes-monitoring` + feature flag, or `spec.kubernetesMonitoring.registration`. */
 export const registrationEnabled = (spec: DynaKubeSpec, features: Features, flags: FeatureFlags): boolean =>

@@ -160,5 +160,21 @@ export const isStale = (scope: ReconcileScope, timestamp: string | undefined): b
   return Number.isNaN(at) || scope.now - at >= thresholdMillis(scope)
 }
 
+/**
+ * Condition-timestamp throttling (spec §2.2.7): tenant data kept under a condition (the MEID, enrichment rules, the
+ * settings objects of KSPM and log monitoring, …) is fetched again when the condition is missing, `False` for a
+ * reason other than `ScopeMissing`, or at least `thresholdMillis` old (or its time is unreadable).
+ */
+export const isOutdated = (
+  cached: { readonly status: string; readonly reason: string; readonly lastTransitionTime: string } | undefined,
+  now: number,
+  thresholdMs: number
+): boolean => {
+  if (cached === undefined) return true
+  if (cached.status === "False" && cached.reason !== "ScopeMissing") return true
+  const at = Date.parse(cached.lastTransitionTime)
+  return Number.isNaN(at) || now - at >= thresholdMs
+}
+
 /** The current time in the status' format. */
 export const nowTime = (scope: ReconcileScope): string => Conditions.formatTime(scope.now)

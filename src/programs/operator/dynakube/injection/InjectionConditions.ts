@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import type { ConditionUpdate } from "../../runtime/Conditions.ts"
+import * as ReconcileScope from "../ReconcileScope.ts"
 
 /** Condition types. @category constants @since 0.1.0 */
 export const types = {
@@ -133,11 +134,6 @@ export const scopeMissing = (type: string, message: string): ConditionUpdate => 
  * @since 0.1.0
  */
 export const isOutdated = (
-  condition: { readonly status: string; readonly reason: string; readonly lastTransitionTime: string } | undefined,
+  condition: Parameters<typeof ReconcileScope.isOutdated>[0],
   options: { readonly now: number; readonly thresholdMinutes: number }
-): boolean => {
-  if (condition === undefined) return true
-  if (condition.status === "False" && condition.reason !== reasons.scopeMissing) return true
-  const at = Date.parse(condition.lastTransitionTime)
-  return Number.isNaN(at) || options.now - at >= options.thresholdMinutes * 60_000
-}
+): boolean => ReconcileScope.isOutdated(condition, options.now, options.thresholdMinutes * 60_000)

@@ -12,6 +12,7 @@
  */
 import type { SettingsObjectCreate } from "../../../../services/dynatrace/Settings.ts"
 import type { Condition } from "../../runtime/Conditions.ts"
+import { isOutdated } from "../ReconcileScope.ts"
 
 /** @category constants @since 0.1.0 */
 export const schemaId = "builtin:kubernetes.security-posture-management"
@@ -85,17 +86,8 @@ export interface SettingsStepInput {
   readonly meid: string | undefined
 }
 
-/**
- * The original's `IsOutdated`: no condition, a False one other than `ScopeMissing`, or one older than the threshold.
- * @category predicates
- * @since 0.1.0
- */
-export const isOutdated = (condition: Condition | undefined, now: number, thresholdMillis: number): boolean => {
-  if (condition === undefined) return true
-  if (condition.status === "False" && condition.reason !== reasons.scopeMissing) return true
-  const at = Date.parse(condition.lastTransitionTime)
-  return Number.isNaN(at) || now - at >= thresholdMillis
-}
+/** The original's `IsOutdated` (spec §2.2.7). @category predicates @since 0.1.0 */
+export { isOutdated }
 
 /**
  * The settings decision, in the original's order: Kubernetes monitoring, freshness, token scopes, MEID.

@@ -13,7 +13,7 @@
  */
 import type { DynaKube } from "../../../../schemas/DynaKubeV1beta6.ts"
 import type { SettingsObjectCreate } from "../../../../services/DynatraceApi.ts"
-import type { Condition, ConditionUpdate } from "../../runtime/Conditions.ts"
+import type { ConditionUpdate } from "../../runtime/Conditions.ts"
 
 /** @category constants @since 0.1.0 */
 export const schemaId = "builtin:logmonitoring.log-storage-settings"
@@ -85,18 +85,8 @@ export const settingsObject = (
   }
 })
 
-/**
- * Whether the tenant is to be asked again: no condition, a `False` one (except a missing scope), or one whose
- * `lastTransitionTime` is at least `thresholdMillis` old (or unreadable).
- * @category policies
- * @since 0.1.0
- */
-export const isOutdated = (condition: Condition | undefined, now: number, thresholdMillis: number): boolean => {
-  if (condition === undefined) return true
-  if (condition.status === "False" && condition.reason !== reasons.scopeMissing) return true
-  const at = Date.parse(condition.lastTransitionTime)
-  return Number.isNaN(at) || now - at >= thresholdMillis
-}
+/** Whether the tenant is to be asked again (spec §2.2.7). @category policies @since 0.1.0 */
+export { isOutdated } from "../ReconcileScope.ts"
 
 /** @category conditions @since 0.1.0 */
 export const existsCondition: ConditionUpdate = {
