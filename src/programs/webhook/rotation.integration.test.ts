@@ -7,7 +7,7 @@
  * rejects a pod instead of silently skipping injection.
  */
 import { assert, layer } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, References } from "effect"
+import { Effect, Fiber, Layer, References } from "effect"
 import * as fs from "node:fs"
 import * as https from "node:https"
 import * as os from "node:os"

@@ -10,7 +10,7 @@
  * webhook runs here).
  */
 import { assert, layer } from "@effect/vitest"
-import { Duration, Effect, Layer, References, Schedule } from "effect"
+import { Effect, Layer, References, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { parse } from "yaml"
