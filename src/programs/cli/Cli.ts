@@ -22,6 +22,7 @@ const subcommands = {
     import("./CsiNodeDriverRegistrarCommand.ts").then((m) => m.csiNodeDriverRegistrarCommand),
   "csi-provisioner": () => import("./CsiProvisionerCommand.ts").then((m) => m.csiProvisionerCommand),
   "csi-server": () => import("./CsiServerCommand.ts").then((m) => m.csiServerCommand),
+  explain: () => import("./ExplainCommand.ts").then((m) => m.explainCommand),
   "generate-crds": () => import("./GenerateCrdsCommand.ts").then((m) => m.generateCrdsCommand),
   "generate-metadata": () => import("./GenerateMetadataCommand.ts").then((m) => m.generateMetadataCommand),
   livenessprobe: () => import("./LivenessProbeCommand.ts").then((m) => m.livenessProbeCommand),

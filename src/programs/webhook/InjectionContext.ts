@@ -376,3 +376,48 @@ export const layer = (options: LayerOptions): Layer.Layer<InjectionContext, neve
       })
     })
   )
+
+/**
+ * A context that only reads, with plain GETs and no caches: for `explain`, which previews one admission. Secrets
+ * are never copied (every `ensureSecret` is a dry run) and Events are not recorded.
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerReadOnly = (options: LayerOptions): Layer.Layer<InjectionContext, never, KubeClient> =>
+  Layer.effect(
+    InjectionContext,
+    Effect.gen(function* () {
+      const client = yield* KubeClient
+      const getSecret = (namespace: string, name: string) =>
+        getOption(client.get<KubeObject>(Resources.Secret, name, { namespace }), "get secret")
+      const getDynakube = (name: string) =>
+        Effect.map(
+          getOption(
+            client.get<KubeObject>(Resources.DynaKube, name, { namespace: options.operatorNamespace }),
+            "get dynakube"
+          ),
+          (raw) => Option.flatMap(raw, (r) => Option.fromUndefinedOr(decodeDynaKube(r)))
+        )
+      return InjectionContext.of({
+        namespace: (name) =>
+          Effect.map(getOption(client.get<KubeObject>(Resources.Namespace, name), "get namespace"), (raw) =>
+            Option.flatMap(raw, (r) => Result.getSuccess(decodeNamespace(r)))
+          ),
+        dynakube: getDynakube,
+        dynakubes: client.list<KubeObject>(Resources.DynaKube, { namespace: options.operatorNamespace }).pipe(
+          Effect.map((list) => list.items.map(decodeDynaKube).filter((dk): dk is DynaKube => dk !== undefined)),
+          Effect.mapError(lookupError("list dynakubes"))
+        ),
+        ensureSecret: (namespace, name, source) =>
+          Effect.gen(function* () {
+            if (Option.isSome(yield* getSecret(namespace, name))) return true
+            return Option.isSome(yield* getSecret(source.namespace, source.name))
+          }),
+        workload: (pod, namespace) =>
+          resolveWorkload(pod, (res, name) =>
+            client.get<KubeObject>(res, name, { namespace }).pipe(Effect.mapError(lookupError(`get ${res.plural}`)))
+          ),
+        recordEvent: () => Effect.void
+      })
+    })
+  )

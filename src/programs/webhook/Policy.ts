@@ -50,9 +50,34 @@ export const evaluate = <I, R extends string>(
   return Option.none()
 }
 
-/** Every rule's verdict in order (for `explain`). @category evaluation @since 0.1.0 */
-export const trace = <I, R extends string>(
-  rules: ReadonlyArray<Rule<I, R>>,
-  input: I
-): ReadonlyArray<{ readonly rule: string; readonly verdict: Option.Option<Violation<R>> }> =>
-  rules.map((r) => ({ rule: r.id, verdict: r.check(input) }))
+/**
+ * One rule's part in an evaluation: it passed, it found a violation (and so ended the chain), or the chain ended
+ * before it.
+ * @category models
+ * @since 0.1.0
+ */
+export type Step<R extends string = string> =
+  | { readonly rule: string; readonly verdict: "passed" }
+  | ({ readonly rule: string; readonly verdict: "violated" } & Violation<R>)
+  | { readonly rule: string; readonly verdict: "not-reached" }
+
+/**
+ * Every rule's part in order, with the semantics of {@link evaluate}: the rules after the first violation are
+ * `not-reached` (they are not run). The explanation behind `explain`.
+ * @category evaluation
+ * @since 0.1.0
+ */
+export const trace = <I, R extends string>(rules: ReadonlyArray<Rule<I, R>>, input: I): ReadonlyArray<Step<R>> => {
+  let ended = false
+  return rules.map((r): Step<R> => {
+    if (ended) return { rule: r.id, verdict: "not-reached" }
+    const result = r.check(input)
+    if (Option.isNone(result)) return { rule: r.id, verdict: "passed" }
+    ended = true
+    return { rule: r.id, verdict: "violated", ...result.value }
+  })
+}
+
+/** Every rule of a chain as `not-reached` (a chain that was not run). @category evaluation @since 0.1.0 */
+export const notReached = <I, R extends string>(rules: ReadonlyArray<Rule<I, R>>): ReadonlyArray<Step<R>> =>
+  rules.map((r) => ({ rule: r.id, verdict: "not-reached" }))

@@ -111,16 +111,17 @@ describe("InjectionPolicy", () => {
     }
     const decision = InjectionPolicy.decide(facts)
     expect(decision).toMatchObject({ _tag: "Skip", rule: "dynakube-found", reason: "DynaKubeNotFound" })
-    const trace = Policy.trace(InjectionPolicy.podRules, facts).map((t) => [t.rule, Option.isSome(t.verdict)])
+    const trace = Policy.trace(InjectionPolicy.podRules, facts).map((t) => [t.rule, t.verdict])
     expect(trace).toEqual([
-      ["namespace-found", false],
-      ["namespace-labelled", false],
-      ["dynakube-found", true],
-      ["pod-opt-out", true],
-      ["all-containers-excluded", false],
-      ["openshift-debug-pod", false],
-      ["injection-features", false]
+      ["namespace-found", "passed"],
+      ["namespace-labelled", "passed"],
+      ["dynakube-found", "violated"],
+      ["pod-opt-out", "not-reached"],
+      ["all-containers-excluded", "not-reached"],
+      ["openshift-debug-pod", "not-reached"],
+      ["injection-features", "not-reached"]
     ])
+    expect(Policy.trace(InjectionPolicy.podRules, facts)[2]).toMatchObject({ reason: "DynaKubeNotFound" })
   })
 
   it("feature verdicts: Off when not wanted, Refused when wanted but impossible", () => {

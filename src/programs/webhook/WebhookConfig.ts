@@ -22,6 +22,7 @@ import { Config, Duration, Effect, Option, Schema } from "effect"
 import * as GoDuration from "../../services/certs/GoDuration.ts"
 import { type BindAddress, parseBindAddress } from "../../services/Probes.ts"
 import { parseModules } from "../operator/OperatorConfig.ts"
+import type { Settings } from "./pod/InjectionPolicy.ts"
 import type { CertPaths } from "./ServingCertificate.ts"
 
 /** A setting that cannot be used. @category errors @since 0.1.0 */
@@ -131,6 +132,17 @@ export const fromRaw = Effect.fnUntraced(function* (flags: Flags, env: RawEnv, d
     deadline: deadline.value,
     bodyLimit: yield* integer("WEBHOOK_BODY_LIMIT", env.WEBHOOK_BODY_LIMIT, 2 * 1024 * 1024, 1024, 64 * 1024 * 1024)
   } satisfies WebhookConfig
+})
+
+/** What the pod mutator takes from the configuration. @category models @since 0.1.0 */
+export const injectionSettings = (config: WebhookConfig, openShift: boolean): Settings => ({
+  operatorNamespace: config.operatorNamespace,
+  operatorImage: config.operatorImage,
+  operatorVersion: config.operatorVersion,
+  csiDriver: config.csiDriver,
+  openShift,
+  metadataSizeLimit: config.metadataSizeLimit,
+  extractCodeModulesImageLinks: config.extractCodeModulesImageLinks
 })
 
 /** The raw env from the current ConfigProvider. @category parsing @since 0.1.0 */

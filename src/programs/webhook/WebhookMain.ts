@@ -21,7 +21,7 @@ import { routes } from "./Routes.ts"
 import * as ServingCertificate from "./ServingCertificate.ts"
 import { ValidationCluster } from "./validation/ValidationCluster.ts"
 import { ValidationConfig } from "./validation/ValidationConfig.ts"
-import type { WebhookConfig } from "./WebhookConfig.ts"
+import { injectionSettings, type WebhookConfig } from "./WebhookConfig.ts"
 import * as WebhookServer from "./WebhookServer.ts"
 
 const securityContextConstraints = resource({
@@ -65,15 +65,7 @@ export const webhookLayer = (config: WebhookConfig, options: MainOptions = {}) =
   Layer.unwrap(
     Effect.gen(function* () {
       const openShift = options.openShift ?? (yield* detectOpenShift)
-      const settings = {
-        operatorNamespace: config.operatorNamespace,
-        operatorImage: config.operatorImage,
-        operatorVersion: config.operatorVersion,
-        csiDriver: config.csiDriver,
-        openShift,
-        metadataSizeLimit: config.metadataSizeLimit,
-        extractCodeModulesImageLinks: config.extractCodeModulesImageLinks
-      }
+      const settings = injectionSettings(config, openShift)
       const mutators = Layer.mergeAll(
         PodMutator.layer({ settings, deadline: config.deadline }),
         NamespaceMutator.layer({ operatorNamespace: config.operatorNamespace })

@@ -24,6 +24,7 @@ import * as DynaKubeInjection from "../DynaKubeInjection.ts"
 import { InjectionContext, type LookupError } from "../InjectionContext.ts"
 import * as Keys from "../Keys.ts"
 import * as WebhookMetrics from "../WebhookMetrics.ts"
+import * as Explanation from "./Explanation.ts"
 import * as InjectionPlan from "./InjectionPlan.ts"
 import * as InjectionPolicy from "./InjectionPolicy.ts"
 
@@ -36,12 +37,33 @@ export interface PodMutatorOptions {
   readonly deadline?: Duration.Input | undefined
 }
 
+/** What an admission comes to. @category models @since 0.1.0 */
+export interface Answer {
+  /** `Injected`, `Updated`, `Unchanged`, or the reason code why not */
+  readonly reason: string
+  readonly message: string
+  /** from the pod as given to the pod as admitted */
+  readonly patch: JsonPatch.JsonPatch
+  /** the pod as admitted */
+  readonly pod: Pod
+  /** Events the admission records on the pod */
+  readonly events: ReadonlyArray<InjectionPlan.PodEvent>
+}
+
+/** An admission previewed: its answer, the decision and the decision's trace. @category models @since 0.1.0 */
+export interface Preview extends Answer {
+  readonly decision: InjectionPolicy.Decision
+  readonly explanation: Explanation.Explanation
+}
+
 /** The pod mutator. @category services @since 0.1.0 */
 export class PodMutator extends Context.Service<
   PodMutator,
   {
     /** The decision for a pod in a namespace, with the lookups it needs (for `explain` / dry-run tooling). */
     readonly decide: (pod: Pod, namespace: string) => Effect.Effect<InjectionPolicy.Decision, LookupError>
+    /** What admitting `pod` into `namespace` would do, with the decision's trace; reads, never writes. */
+    readonly preview: (pod: Pod, namespace: string) => Effect.Effect<Preview, LookupError>
     /** The admission answer for a request; total. */
     readonly handle: (request: AdmissionReview.AdmissionRequest) => Effect.Effect<AdmissionReview.AdmissionResponse>
   }
@@ -169,6 +191,28 @@ export const make = (options: PodMutatorOptions) =>
       } satisfies InjectionPlan.Resources
     })
 
+    // What the admission of `pod` comes to: the answer's reason and message, the patch and the Events. Shared by
+    // the handler and `preview`, so a preview is exactly what an admission would do.
+    const answer = Effect.fnUntraced(function* (
+      decision: InjectionPolicy.Decision,
+      pod: Pod,
+      namespace: string,
+      dryRun: boolean
+    ) {
+      if (decision._tag === "Skip") {
+        const events: ReadonlyArray<InjectionPlan.PodEvent> =
+          decision.reason === Reason.DynaKubeNotFound
+            ? [{ type: "Warning", reason: "MissingDynakube", message: decision.message }]
+            : []
+        return { reason: decision.reason, message: decision.message, patch: [], pod, events } satisfies Answer
+      }
+      const planned = InjectionPlan.plan(decision, yield* resources(decision, namespace, dryRun))
+      // The decoded pod equals the request object (decoding keeps every field) and shares every unchanged subtree
+      // with the planned pod, so the diff skips them by reference; the patch applies to the request object as is.
+      const patch = JsonPatch.get(pod as unknown as Schema.Json, planned.pod as unknown as Schema.Json)
+      return { ...planned.outcome, patch, pod: planned.pod } satisfies Answer
+    })
+
     const mutate = Effect.fnUntraced(function* (
       request: AdmissionReview.AdmissionRequest,
       pod: Pod,
@@ -176,35 +220,31 @@ export const make = (options: PodMutatorOptions) =>
     ) {
       const decision = InjectionPolicy.decide(yield* facts(pod, namespace))
       const dryRun = request.dryRun === true
+      const result = yield* answer(decision, pod, namespace, dryRun)
+      yield* WebhookMetrics.recordOutcome("pod", result.reason)
       if (decision._tag === "Skip") {
-        yield* WebhookMetrics.recordOutcome("pod", decision.reason)
         yield* Effect.logDebug("Left the pod unchanged").pipe(
           Effect.annotateLogs({ reason: decision.reason, rule: decision.rule })
         )
-        if (decision.reason === Reason.DynaKubeNotFound && !dryRun) {
-          yield* context.recordEvent(pod, namespace, {
-            type: "Warning",
-            reason: "MissingDynakube",
-            message: decision.message
-          })
-        }
-        return AdmissionReview.allow(request.uid, `${decision.reason}: ${decision.message}`)
+      } else {
+        yield* Effect.logInfo("Admitted the pod").pipe(
+          Effect.annotateLogs({ reason: result.reason, dynakube: DynaKubeInjection.nameOf(decision.admitted.dynakube) })
+        )
       }
-      const planned = InjectionPlan.plan(decision, yield* resources(decision, namespace, dryRun))
-      // The decoded pod equals the request object (decoding keeps every field) and shares every unchanged subtree
-      // with the planned pod, so the diff skips them by reference; the patch applies to the request object as is.
-      const patch = JsonPatch.get(pod as unknown as Schema.Json, planned.pod as unknown as Schema.Json)
-      yield* WebhookMetrics.recordOutcome("pod", planned.outcome.reason)
-      yield* Effect.logInfo("Admitted the pod").pipe(
-        Effect.annotateLogs({
-          reason: planned.outcome.reason,
-          dynakube: DynaKubeInjection.nameOf(decision.admitted.dynakube)
-        })
-      )
       if (!dryRun) {
-        for (const event of planned.outcome.events) yield* context.recordEvent(pod, namespace, event)
+        for (const event of result.events) yield* context.recordEvent(pod, namespace, event)
       }
-      return AdmissionReview.patched(request.uid, patch, `${planned.outcome.reason}: ${planned.outcome.message}`)
+      const message = `${result.reason}: ${result.message}`
+      return decision._tag === "Skip"
+        ? AdmissionReview.allow(request.uid, message)
+        : AdmissionReview.patched(request.uid, result.patch, message)
+    })
+
+    const preview = Effect.fn("PodMutator.preview")(function* (pod: Pod, namespace: string) {
+      const podFacts = yield* facts(pod, namespace)
+      const decision = InjectionPolicy.decide(podFacts)
+      const result = yield* answer(decision, pod, namespace, true)
+      return { ...result, decision, explanation: Explanation.explain(podFacts) } satisfies Preview
     })
 
     // Untraced although a service method: this runs once per admission, and a span (stack capture, span ids,
@@ -257,7 +297,7 @@ export const make = (options: PodMutatorOptions) =>
       )
     })
 
-    return PodMutator.of({ decide, handle })
+    return PodMutator.of({ decide, preview, handle })
   })
 
 /** The mutator layer. @category layers @since 0.1.0 */
