@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, References } from "effect"
+import { Effect, Layer, References, Result } from "effect"
 import fc from "fast-check"
-import type { Pod } from "../../../schemas/Pod.ts"
+import { decodePod, type Pod } from "../../../schemas/Pod.ts"
 import * as InjectionContext from "../InjectionContext.ts"
 import * as Keys from "../Keys.ts"
 import * as Routes from "../Routes.ts"
@@ -302,6 +302,45 @@ describe("PodMutator properties (fast-check, arbitrary pods)", () => {
         const original = (pod as unknown as Pod).spec.initContainers ?? []
         if (!original.some((c) => c.name === Keys.names.initContainer) && inits.length > original.length) {
           expect(inits.at(-1)?.name).toBe(Keys.names.initContainer)
+        }
+      }),
+      params
+    ))
+
+  it("a preview is the admission: the dry-run review's patch and reason, and a trace that agrees with the decision", () =>
+    fc.assert(
+      fc.asyncProperty(podArbitrary, dynakubeArbitrary, settingsArbitrary, async (raw, dk, s) => {
+        const decoded = decodePod(raw)
+        fc.pre(Result.isSuccess(decoded))
+        if (Result.isFailure(decoded)) return
+        const events: Array<unknown> = []
+        const layer = Layer.mergeAll(H.mutatorLayer({ ...H.standardFixtures(dk), events }, T.settings(s)), quiet)
+        const { admission, preview } = await Effect.runPromise(
+          Effect.gen(function* () {
+            const admission = yield* H.admit(raw, { dryRun: true })
+            const preview = yield* PodMutator.PodMutator.use((m) => m.preview(decoded.success, "apps"))
+            return { admission, preview }
+          }).pipe(Effect.provide(layer))
+        )
+        expect(preview.patch).toEqual(admission.patch)
+        expect(admission.response.status?.message ?? "").toBe(`${preview.reason}: ${preview.message}`)
+        expect(events).toEqual([])
+        const { decision, explanation } = preview
+        const violated = explanation.pod.filter((step) => step.verdict === "violated")
+        if (decision._tag === "Skip") {
+          expect(violated.map((step) => step.rule)).toEqual([decision.rule])
+          expect(explanation.features).toBeUndefined()
+        } else {
+          expect(violated).toEqual([])
+          expect(explanation.features?.oneAgent.verdict).toBe(decision.oneAgent._tag)
+          expect(explanation.features?.metadata.verdict).toBe(decision.metadata._tag)
+          expect(explanation.features?.otlp.verdict).toBe(decision.otlp._tag)
+          for (const key of ["oneAgent", "metadata", "otlp"] as const) {
+            const feature = decision[key]
+            if (feature._tag === "On") continue
+            const failed = explanation.features?.[key].steps.find((step) => step.verdict === "violated")
+            expect(failed).toMatchObject({ rule: feature.rule, reason: feature.reason })
+          }
         }
       }),
       params
