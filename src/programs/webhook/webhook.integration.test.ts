@@ -10,7 +10,7 @@
  * webhook runs here).
  */
 import { assert, layer } from "@effect/vitest"
-import { Effect, Layer, References, Schedule } from "effect"
+import { ConfigProvider, Effect, Layer, Option, References, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { parse } from "yaml"
@@ -20,6 +20,8 @@ import { KubeClient } from "../../services/KubeClient.ts"
 import type { KubeObject } from "../../services/kube/KubeObject.ts"
 import * as Resources from "../../services/kube/Resources.ts"
 import { Readiness } from "../../services/Probes.ts"
+import * as Explain from "../explain/Explain.ts"
+import * as Target from "../explain/Target.ts"
 import * as Keys from "./Keys.ts"
 import * as TestCertificates from "./TestCertificates.ts"
 import * as T from "./TestObjects.ts"
@@ -217,6 +219,70 @@ const mappedNamespace = eventually(
   })
 )
 
+/**
+ * The webhook Deployment `explain` reads its settings from (as the chart renders it: `DT_OPERATOR_IMAGE` and
+ * `modules.json` in the container env; no replicas, nothing needs to run).
+ */
+const installWebhookDeployment = Effect.gen(function* () {
+  const kube = yield* KubeClient
+  const labels = { app: "dynatrace-webhook-it" }
+  yield* kube.apply(
+    Resources.Deployment,
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "dynatrace-webhook", namespace: operatorNamespace },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: "webhook",
+                image: operatorImage,
+                args: ["webhook-server"],
+                env: [
+                  { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+                  { name: "DT_OPERATOR_IMAGE", value: operatorImage },
+                  { name: "modules.json", value: JSON.stringify({ csiDriver: true }) }
+                ]
+              }
+            ]
+          }
+        }
+      }
+    } as KubeObject,
+    { fieldManager: "webhook-integration-test", force: true }
+  )
+})
+
+const shopDeployment = (namespace: string, replicas: number) => ({
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name: "shop", namespace },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: "shop" } },
+    template: { ...podSpec("ignored"), metadata: { labels: { app: "shop" } } }
+  }
+})
+
+const deploymentRef = (name: string): Target.Reference => {
+  const kind = Option.getOrThrow(Target.kindOf("deployment"))
+  return { kind, name }
+}
+
+/**
+ * `explain` as the command runs it, with an empty environment (so the settings come from the Deployment), built as
+ * the same version as the server under test (one image serves both).
+ */
+const explain = (namespace: string, target: Explain.Options["target"]) =>
+  Explain.run({ operatorNamespace, namespace, target, version: "0.1.0" }).pipe(
+    Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: {} })))
+  )
+
 layer(WebhookUnderTest, { excludeTestServices: true, timeout: "120 seconds" })(
   "webhook-server against the real apiserver",
   (it) => {
@@ -338,6 +404,92 @@ layer(WebhookUnderTest, { excludeTestServices: true, timeout: "120 seconds" })(
           assert.strictEqual(new Set(paths).size, paths.length)
         }
         assert.deepStrictEqual(stored.spec.initContainers, pod.spec.initContainers)
+      })
+    )
+
+    it.effect("explain previews a Deployment's pod exactly as the apiserver then stores it, and writes nothing", () =>
+      Effect.gen(function* () {
+        const kube = yield* KubeClient
+        yield* installWebhookDeployment
+        const namespace = yield* mappedNamespace
+        yield* kube.create(Resources.Deployment, shopDeployment(namespace, 0) as KubeObject)
+        const report = yield* explain(namespace, { _tag: "Reference", reference: deploymentRef("shop") })
+        assert.strictEqual(report.settingsSource, `Deployment ${operatorNamespace}/dynatrace-webhook`)
+        assert.strictEqual(report.preview._tag, "Preview")
+        if (report.preview._tag !== "Preview") return
+        const preview = report.preview.value
+        assert.strictEqual(preview.reason, "Injected")
+        assert.deepStrictEqual(
+          preview.explanation.pod.map((step) => step.verdict),
+          preview.explanation.pod.map(() => "passed")
+        )
+        assert.strictEqual(preview.explanation.features?.oneAgent.verdict, "On")
+        // Read-only: the bootstrapper Secret the admission would copy is not in the namespace yet.
+        const copied = yield* Effect.result(
+          kube.get(Resources.Secret, Keys.names.bootstrapperConfigSecret, { namespace })
+        )
+        assert.isTrue(copied._tag === "Failure" && KubeApiError.isNotFound(copied.failure))
+
+        // Now let the Deployment's controller create its pod through the apiserver (and so through the webhook).
+        yield* kube.patch(
+          Resources.Deployment,
+          "shop",
+          { type: "merge", patch: { spec: { replicas: 1 } } },
+          { namespace }
+        )
+        const stored = yield* eventually(
+          Effect.gen(function* () {
+            const pods = yield* kube.list<KubeObject & Pod>(Resources.Pod, { namespace, labelSelector: "app=shop" })
+            const pod = pods.items[0]
+            return pod === undefined ? yield* Effect.fail("no pod yet") : pod
+          })
+        )
+        const planned = preview.pod
+        const injectedAnnotations = (pod: Pod) =>
+          Object.entries(pod.metadata.annotations ?? {}).filter(([key]) => key.includes("dynatrace.com"))
+        assert.deepStrictEqual(injectedAnnotations(stored), injectedAnnotations(planned))
+        assert.deepStrictEqual(
+          stored.spec.initContainers?.map((c) => [c.name, c.image, c.args]),
+          planned.spec.initContainers?.map((c) => [c.name, c.image, c.args])
+        )
+        // The ServiceAccount admission plugin adds the token volume and its mounts before any webhook runs; the
+        // template has neither, and injection does not depend on them.
+        const ours = (name: string) => !name.startsWith("kube-api-access-")
+        assert.deepStrictEqual(
+          (stored.spec.volumes ?? []).map((v) => v.name).filter(ours),
+          (planned.spec.volumes ?? []).map((v) => v.name)
+        )
+        for (const [i, container] of stored.spec.containers.entries()) {
+          const plannedContainer = planned.spec.containers[i]
+          assert.deepStrictEqual(container.env, plannedContainer?.env)
+          assert.deepStrictEqual(
+            container.volumeMounts?.filter((m) => ours(m.name)).map((m) => [m.name, m.mountPath, m.subPath]),
+            plannedContainer?.volumeMounts?.map((m) => [m.name, m.mountPath, m.subPath])
+          )
+        }
+      })
+    )
+
+    it.effect("explain of a manifest in a namespace no DynaKube maps: the rule that stops it, and no changes", () =>
+      Effect.gen(function* () {
+        yield* installWebhookDeployment
+        const other = yield* createNamespace({})
+        const namespace = other.metadata?.name ?? ""
+        const report = yield* explain(namespace, { _tag: "Manifest", manifest: shopDeployment(namespace, 1) })
+        assert.strictEqual(report.target, "Deployment/shop")
+        if (report.preview._tag !== "Preview") return assert.fail("the pod should decode")
+        const preview = report.preview.value
+        assert.strictEqual(preview.reason, "NamespaceNotLabelled")
+        assert.deepStrictEqual(preview.patch, [])
+        assert.deepStrictEqual(
+          preview.explanation.pod.slice(0, 3).map((step) => [step.rule, step.verdict]),
+          [
+            ["namespace-found", "passed"],
+            ["namespace-labelled", "violated"],
+            ["dynakube-found", "not-reached"]
+          ]
+        )
+        assert.isUndefined(preview.explanation.features)
       })
     )
   }

@@ -313,7 +313,7 @@ describe("PodMutator properties (fast-check, arbitrary pods)", () => {
         const decoded = decodePod(raw)
         fc.pre(Result.isSuccess(decoded))
         if (Result.isFailure(decoded)) return
-        const events: Array<unknown> = []
+        const events: NonNullable<InjectionContext.Fixtures["events"]> = []
         const layer = Layer.mergeAll(H.mutatorLayer({ ...H.standardFixtures(dk), events }, T.settings(s)), quiet)
         const { admission, preview } = await Effect.runPromise(
           Effect.gen(function* () {
