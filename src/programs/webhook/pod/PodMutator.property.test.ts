@@ -316,10 +316,9 @@ describe("PodMutator properties (fast-check, arbitrary pods)", () => {
         const events: NonNullable<InjectionContext.Fixtures["events"]> = []
         const layer = Layer.mergeAll(H.mutatorLayer({ ...H.standardFixtures(dk), events }, T.settings(s)), quiet)
         const { admission, preview } = await Effect.runPromise(
-          Effect.gen(function* () {
-            const admission = yield* H.admit(raw, { dryRun: true })
-            const preview = yield* PodMutator.PodMutator.use((m) => m.preview(decoded.success, "apps"))
-            return { admission, preview }
+          Effect.all({
+            admission: H.admit(raw, { dryRun: true }),
+            preview: PodMutator.PodMutator.use((m) => m.preview(decoded.success, "apps"))
           }).pipe(Effect.provide(layer))
         )
         expect(preview.patch).toEqual(admission.patch)
