@@ -78,6 +78,11 @@ describe("ExplainCommand.manifestOf", () => {
     expect(success(text)).toEqual({ apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "db" } })
   })
 
+  it("looks inside a List, as kubectl get -o yaml prints several objects", () => {
+    const list = { apiVersion: "v1", kind: "List", items: [{ kind: "Service", metadata: { name: "s" } }, deployment] }
+    expect(success(JSON.stringify(list))).toEqual(deployment)
+  })
+
   it("takes a bare Pod", () => {
     expect(success("kind: Pod\nmetadata:\n  name: web-0\n")).toEqual({ kind: "Pod", metadata: { name: "web-0" } })
   })

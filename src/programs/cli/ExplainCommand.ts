@@ -41,7 +41,10 @@ export const manifestOf = (text: string): Result.Result<unknown, Explain.Explain
     if (document.errors.length > 0)
       return Result.fail(targetError(`the manifest is not YAML: ${document.errors[0]!.message}`))
     const value: unknown = document.toJS()
-    if (value !== null && value !== undefined) objects.push(value)
+    // `kubectl get ... -o yaml` of several objects is one `kind: List` with the objects as items.
+    const items = (value as { readonly kind?: unknown; readonly items?: unknown } | null)?.items
+    if ((value as { readonly kind?: unknown } | null)?.kind === "List" && Array.isArray(items)) objects.push(...items)
+    else if (value !== null && value !== undefined) objects.push(value)
   }
   const usable = objects.find((o) => {
     const kind = typeof o === "object" && o !== null ? (o as { readonly kind?: unknown }).kind : undefined

@@ -136,8 +136,9 @@ describe("Target.podOf: a Pod", () => {
     expect(podOf(owned).workload).toEqual({ kind: "statefulset", name: "web" })
   })
 
-  it("names an unnamed pod as such", () => {
+  it("names an unnamed pod as such; its workload by generateName, as the webhook does", () => {
     expect(podOf({ kind: "Pod" }).describe).toBe("Pod/(unnamed)")
+    expect(podOf({ kind: "Pod", metadata: { generateName: "web-" } }).workload).toEqual({ kind: "pod", name: "web-" })
   })
 })
 
@@ -230,7 +231,7 @@ describe("Target.podOf: a workload", () => {
     expect(result.workload).toEqual({ kind: "cronjob", name: "report" })
   })
 
-  it("keeps unknown fields of the template's metadata and spec as they are", () => {
+  it("keeps unknown fields of the template's spec as they are; of its metadata only what controllers copy", () => {
     const extras = fc.dictionary(
       fc.string({ minLength: 1, maxLength: 12 }).map((s) => `x-${s}`),
       fc.jsonValue(),
@@ -243,7 +244,8 @@ describe("Target.podOf: a workload", () => {
         const result = podOf({ kind: "Deployment", metadata: { name: "shop" }, spec: { template: { metadata, spec } } })
         expect(result.pod["spec"]).toEqual(spec)
         const podMetadata = metadataOf(result.pod)
-        for (const [key, value] of Object.entries(metadataExtras)) expect(podMetadata[key]).toEqual(value)
+        for (const key of Object.keys(metadataExtras)) expect(podMetadata[key]).toBeUndefined()
+        expect(podMetadata["labels"]).toEqual(template.metadata.labels)
       })
     )
   })

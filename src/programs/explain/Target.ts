@@ -143,7 +143,13 @@ export const podOf = (object: unknown, namespace: string): Result.Result<PodToAd
   if (!isObject(template) || !isObject(template["spec"])) {
     return fail(`${describe} has no pod template at .${kind.value.template.join(".")}`)
   }
+  // What the workload controllers copy from a template into the pods they create.
   const templateMetadata = isObject(template["metadata"]) ? template["metadata"] : {}
+  const copied = Object.fromEntries(
+    ["labels", "annotations", "finalizers"].flatMap((key) =>
+      templateMetadata[key] === undefined ? [] : [[key, templateMetadata[key]]]
+    )
+  )
   const apiVersion =
     typeof object["apiVersion"] === "string"
       ? object["apiVersion"]
@@ -154,7 +160,7 @@ export const podOf = (object: unknown, namespace: string): Result.Result<PodToAd
     apiVersion: "v1",
     kind: "Pod",
     metadata: {
-      ...templateMetadata,
+      ...copied,
       generateName: `${name}-`,
       namespace: ns,
       ownerReferences: [
@@ -177,7 +183,8 @@ const workloadOfPod = (pod: Json): Workload => {
   const refs = Array.isArray(metadata["ownerReferences"]) ? metadata["ownerReferences"] : []
   const ref = InjectionContext.primaryOwner(refs.filter(isObject) as never)
   if (ref !== undefined) return { kind: ref.kind.toLowerCase(), name: ref.name }
-  const name = typeof metadata["name"] === "string" ? metadata["name"] : ""
+  // As the webhook names an ownerless pod (`InjectionContext.resolveWorkload`).
+  const name = [metadata["name"], metadata["generateName"]].find((n): n is string => typeof n === "string") ?? ""
   return { kind: "pod", name }
 }
 
