@@ -206,9 +206,12 @@ describe("csi-provisioner in-process on the real control plane", () => {
 
       expect((await fetch(`http://127.0.0.1:${healthPort}/livez`)).status).toBe(200)
       await waitUntil("/readyz answers 200", async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok)
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
-      expect(metrics).toMatch(/dynatrace_csi_provisioner_installs_total\{[^}]*result="installed"[^}]*\} 1/)
-      expect(metrics).toMatch(/controller_runtime_reconcile_total\{[^}]*controller="provisioner-controller"/)
+      // The link appears inside the reconcile; the reconcile counter only once it has returned.
+      const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
+      await waitUntil("the reconcile is counted", async () =>
+        /controller_runtime_reconcile_total\{[^}]*controller="provisioner-controller"/.test(await scrape())
+      )
+      expect(await scrape()).toMatch(/dynatrace_csi_provisioner_installs_total\{[^}]*result="installed"[^}]*\} 1/)
 
       // The kubelet publishes an app volume for a pod of this DynaKube: the server mounts the provisioned module.
       const pod = { name: "app-1", namespace: "shop", uid: "00000000-0000-4000-8000-0000000000a1" }
