@@ -31,6 +31,7 @@ import {
   type Component,
   freePort,
   repoRoot,
+  runCommand,
   startComponent,
   startedComponents,
   stopAll,
@@ -390,6 +391,36 @@ const main = async (): Promise<void> => {
     outcome: "ok",
     note: `init container dynatrace-operator, ${pod.spec.volumes?.length ?? 0} volumes`
   })
+
+  // 5b. Why: the decision trace, as `kubectl exec deploy/dynatrace-webhook -- dynatrace-operator explain` prints it
+  // (the webhook's environment, so the same settings).
+  Out.step(`Why: dynatrace-operator explain deployment/shop -n ${appNamespace} (every injection rule's verdict)`)
+  const explained = await runCommand(["explain", "deployment/shop", "-n", appNamespace], {
+    KUBECONFIG: plane.kubeconfigPath,
+    POD_NAMESPACE: operatorNamespace,
+    DT_OPERATOR_IMAGE: operatorImage,
+    "modules.json": JSON.stringify({ csiDriver: true })
+  })
+  const report = explained.stdout.split("\n")
+  // The patch is the diff above; show the verdicts.
+  const verdicts = report
+    .slice(
+      0,
+      Math.max(
+        0,
+        report.findIndex((l) => l.startsWith("Changes:"))
+      )
+    )
+    .filter((l) => l !== "")
+  for (const l of verdicts) Out.detail(l)
+  const resultLine = report.find((l) => l.startsWith("Result: ")) ?? ""
+  if (explained.code === 0 && resultLine.startsWith("Result: Injected")) {
+    const rules = verdicts.filter((l) => /^\s+(pass|SKIP|off|FAIL|-)\s/.test(l)).length
+    results.push({ step: "explain shows why", outcome: "ok", note: `${rules} rules; ${resultLine.split(" — ")[0]}` })
+  } else {
+    Out.fail(`explain ended with ${explained.code}: ${explained.stderr.trim().split("\n").at(-1) ?? ""}`)
+    results.push({ step: "explain shows why", outcome: "failed", note: resultLine || `exit code ${explained.code}` })
+  }
 
   if (process.getuid?.() !== 0) {
     // Publishing a CSI volume mounts overlayfs: only root may.

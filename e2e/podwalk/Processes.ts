@@ -96,6 +96,34 @@ export const startComponent = (
   return component
 }
 
+/** What a one-shot subcommand printed, and how it ended. */
+export interface CommandResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `node src/main.ts <args>` to completion (a one-shot subcommand such as `explain`), collecting its output. */
+export const runCommand = (
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>> = {}
+): Promise<CommandResult> =>
+  new Promise((resolve) => {
+    const child = spawn(nodeBinary, [mainTs, ...args], { cwd: repoRoot, env: { ...process.env, ...env } })
+    const stdout: Array<Buffer> = []
+    const stderr: Array<Buffer> = []
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk))
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk))
+    const done = (code: number | null, error?: Error) =>
+      resolve({
+        code,
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: error === undefined ? Buffer.concat(stderr).toString("utf8") : error.message
+      })
+    child.once("close", (code) => done(code))
+    child.once("error", (error) => done(null, error))
+  })
+
 /** Stops every component still running (in reverse start order). */
 export const stopAll = async (): Promise<void> => {
   for (const component of [...live].toReversed()) await component.stop()

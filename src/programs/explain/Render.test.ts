@@ -35,7 +35,7 @@ const allSteps = (preview: PodMutator.Preview): ReadonlyArray<Policy.Step> => {
 
 // The line of a rule: verdict and rule id are separated from the left margin by exactly two spaces.
 const lineOf = (lines: ReadonlyArray<string>, rule: string) => {
-  const found = lines.filter((l) => new RegExp(`^  (pass|FAIL|  - )  ${rule}( |$)`).test(l))
+  const found = lines.filter((l) => new RegExp(`^  (pass|SKIP|off |FAIL|  - )  ${rule}( |$)`).test(l))
   assert.strictEqual(found.length, 1, `one line for rule ${rule}`)
   return found[0]!
 }
@@ -43,6 +43,18 @@ const lineOf = (lines: ReadonlyArray<string>, rule: string) => {
 const cloudNative = T.dynakube(T.cloudNative())
 
 describe("Render.toText: an injected pod", () => {
+  it.effect("marks the rule that refuses a wanted feature FAIL, and the rules that turn one off off", () =>
+    Effect.gen(function* () {
+      const notReady = T.dynakube(T.applicationMonitoring(), T.withStatus({ codeModules: {} }))
+      const preview = yield* previewOf(notReady, T.pod("web"))
+      assert.strictEqual(preview.explanation.features?.oneAgent.verdict, "Refused")
+      const lines = linesOf(reportOf(preview))
+      expect(lines).toContain("OneAgent code modules: Refused")
+      expect(lineOf(lines, "code-modules-ready")).toMatch(/^ {2}FAIL {2}code-modules-ready +DynaKubeStatusNotReady: /)
+      expect(lineOf(lines, "metadata-enabled")).toMatch(/^ {2}off {3}metadata-enabled +FeatureDisabled: /)
+    })
+  )
+
   it.effect("heads with the target, the settings source and the CSI driver, then the result", () =>
     Effect.gen(function* () {
       const preview = yield* previewOf(cloudNative, T.pod("web"))
@@ -77,33 +89,35 @@ describe("Render.toText: an injected pod", () => {
     })
   )
 
-  it.effect("gives FAIL lines the reason and message and marks rules not reached, in one column", () =>
-    Effect.gen(function* () {
-      const preview = yield* previewOf(cloudNative, T.pod("web"))
-      const lines = linesOf(reportOf(preview))
-      const steps = allSteps(preview)
-      const failed = steps.filter((s) => s.verdict === "violated")
-      const notReached = steps.filter((s) => s.verdict === "not-reached")
-      expect(failed.map((s) => s.rule)).toEqual(["metadata-enabled", "otlp-signals"])
-      expect(notReached.length).toBeGreaterThan(0)
-      const width = Math.max(...steps.map((s) => s.rule.length)) + 2
-      for (const step of failed) {
-        assert.strictEqual(step.verdict, "violated")
-        const line = lineOf(lines, step.rule)
-        expect(line).toBe(`${`  FAIL  ${step.rule}`.padEnd(width + 8)}${step.reason}: ${step.message}`)
-      }
-      expect(lineOf(lines, "metadata-enabled")).toMatch(
-        /^ {2}FAIL {2}metadata-enabled +FeatureDisabled: Metadata enrichment is not enabled in the DynaKube\.$/
-      )
-      const columns = new Set<number>()
-      for (const step of notReached) {
-        const line = lineOf(lines, step.rule)
-        expect(line).toMatch(new RegExp(`^ {4}- {3}${step.rule} +\\(not reached\\)$`))
-        columns.add(line.indexOf("(not reached)"))
-      }
-      for (const step of failed) columns.add(lineOf(lines, step.rule).indexOf("FeatureDisabled"))
-      expect(columns.size).toBe(1)
-    })
+  it.effect(
+    "gives the lines of features turned off the reason and message and marks rules not reached, in one column",
+    () =>
+      Effect.gen(function* () {
+        const preview = yield* previewOf(cloudNative, T.pod("web"))
+        const lines = linesOf(reportOf(preview))
+        const steps = allSteps(preview)
+        const failed = steps.filter((s) => s.verdict === "violated")
+        const notReached = steps.filter((s) => s.verdict === "not-reached")
+        expect(failed.map((s) => s.rule)).toEqual(["metadata-enabled", "otlp-signals"])
+        expect(notReached.length).toBeGreaterThan(0)
+        const width = Math.max(...steps.map((s) => s.rule.length)) + 2
+        for (const step of failed) {
+          assert.strictEqual(step.verdict, "violated")
+          const line = lineOf(lines, step.rule)
+          expect(line).toBe(`${`  off   ${step.rule}`.padEnd(width + 8)}${step.reason}: ${step.message}`)
+        }
+        expect(lineOf(lines, "metadata-enabled")).toMatch(
+          /^ {2}off {3}metadata-enabled +FeatureDisabled: Metadata enrichment is not enabled in the DynaKube\.$/
+        )
+        const columns = new Set<number>()
+        for (const step of notReached) {
+          const line = lineOf(lines, step.rule)
+          expect(line).toMatch(new RegExp(`^ {4}- {3}${step.rule} +\\(not reached\\)$`))
+          columns.add(line.indexOf("(not reached)"))
+        }
+        for (const step of failed) columns.add(lineOf(lines, step.rule).indexOf("FeatureDisabled"))
+        expect(columns.size).toBe(1)
+      })
   )
 
   it.effect("counts the patch operations and shows each with its path and value, long values cut with …", () =>
@@ -179,7 +193,7 @@ describe("Render.toText: a pod left alone", () => {
       const lines = linesOf(reportOf(preview, { target: "Pod/web" }))
       expect(lines[2]).toBe('Result: PodOptedOut — The pod opted out with dynatrace.com/inject: "false".')
       expect(lineOf(lines, "pod-opt-out")).toMatch(
-        /^ {2}FAIL {2}pod-opt-out +PodOptedOut: The pod opted out with dynatrace\.com\/inject: "false"\.$/
+        /^ {2}SKIP {2}pod-opt-out +PodOptedOut: The pod opted out with dynatrace\.com\/inject: "false"\.$/
       )
       expect(lineOf(lines, "injection-features")).toMatch(/\(not reached\)$/)
       expect(lines.slice(-3)).toEqual([
@@ -196,7 +210,7 @@ describe("Render.toText: a pod left alone", () => {
       const preview = yield* previewOf(cloudNative, T.pod("web"), { dynakubes: [] })
       const lines = linesOf(reportOf(preview))
       expect(preview.events).toHaveLength(1)
-      expect(lineOf(lines, "dynakube-found")).toMatch(/^ {2}FAIL {2}dynakube-found +\S+: /)
+      expect(lineOf(lines, "dynakube-found")).toMatch(/^ {2}SKIP {2}dynakube-found +\S+: /)
       expect(lines.at(-2)).toBe("Changes: none (the pod is admitted as it is)")
       expect(lines.at(-1)).toMatch(/^Event: Warning MissingDynakube: \S/)
     })

@@ -1,7 +1,8 @@
 /**
  * The `explain` report as text (default) or JSON (`--json`).
  *
- * Text:
+ * Text (`SKIP`: the rule that left the pod alone; `off`: a feature not wanted; `FAIL`: a feature wanted but
+ * impossible, `-`: not reached):
  * ```
  * Deployment/shop in namespace demo-shop (webhook settings from Deployment dynatrace/dynatrace-webhook)
  *
@@ -15,7 +16,7 @@
  *   pass  oneagent-mode
  *   ...
  * Metadata enrichment: Off
- *   FAIL  metadata-enabled          FeatureDisabled: Metadata enrichment is not enabled in the DynaKube.
+ *   off   metadata-enabled          FeatureDisabled: Metadata enrichment is not enabled in the DynaKube.
  * ...
  *
  * Changes: 9 JSON patch operations
@@ -32,15 +33,17 @@ import type { Explanation } from "../webhook/pod/Explanation.ts"
 import type * as Policy from "../webhook/Policy.ts"
 import type { Report } from "./Explain.ts"
 
-const verdicts: Readonly<Record<Policy.Step["verdict"], string>> = {
-  passed: "pass",
-  violated: "FAIL",
-  "not-reached": "  - "
-}
+/**
+ * The mark of a rule that stopped its chain says what stopping means there: the pod chain skips the pod (`SKIP`),
+ * a feature's enablement rules turn it off (`off`: not wanted, nothing is wrong), its readiness rules refuse it
+ * (`FAIL`: wanted but impossible; the reason is written onto the pod).
+ */
+type StopMark = "SKIP" | "off " | "FAIL"
 
-const stepLines = (steps: ReadonlyArray<Policy.Step>, width: number): ReadonlyArray<string> =>
+const stepLines = (steps: ReadonlyArray<Policy.Step>, width: number, stop: StopMark): ReadonlyArray<string> =>
   steps.map((step) => {
-    const head = `  ${verdicts[step.verdict]}  ${step.rule}`
+    const mark = step.verdict === "passed" ? "pass" : step.verdict === "violated" ? stop : "  - "
+    const head = `  ${mark}  ${step.rule}`
     if (step.verdict === "violated") return `${head.padEnd(width + 8)}${step.reason}: ${step.message}`
     return step.verdict === "not-reached" ? `${head.padEnd(width + 8)}(not reached)` : head
   })
@@ -55,13 +58,14 @@ const explanationLines = (explanation: Explanation): ReadonlyArray<string> => {
   const features = explanation.features
   const all = [...explanation.pod, ...(features === undefined ? [] : Object.values(features).flatMap((f) => f.steps))]
   const width = Math.max(0, ...all.map((s) => s.rule.length)) + 2
-  const lines = ["Pod rules", ...stepLines(explanation.pod, width)]
+  const lines = ["Pod rules", ...stepLines(explanation.pod, width, "SKIP")]
   if (features === undefined) {
     lines.push("Features: not evaluated (the pod rules left the pod alone)")
     return lines
   }
   for (const key of ["oneAgent", "metadata", "otlp"] as const) {
-    lines.push(`${featureTitles[key]}: ${features[key].verdict}`, ...stepLines(features[key].steps, width))
+    const stop = features[key].verdict === "Refused" ? "FAIL" : "off "
+    lines.push(`${featureTitles[key]}: ${features[key].verdict}`, ...stepLines(features[key].steps, width, stop))
   }
   return lines
 }
