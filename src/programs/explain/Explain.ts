@@ -64,15 +64,8 @@ const readTarget = Effect.fnUntraced(function* (reference: Target.Reference, nam
         ? targetError(`${label} not found in namespace ${namespace}`)
         : new ExplainError({ reason: "Lookup", message: `cannot read ${label}: ${e.message}` })
     ),
-    // The object as the apiserver stores it, with apiVersion and kind (a GET of a typed resource may leave them out).
-    Effect.map((object) => ({
-      apiVersion:
-        reference.kind.resource.group === ""
-          ? "v1"
-          : `${reference.kind.resource.group}/${reference.kind.resource.version}`,
-      kind: reference.kind.kind,
-      ...object
-    }))
+    // `podOf` dispatches on the kind; the reference already says what it is.
+    Effect.map((object) => ({ kind: reference.kind.kind, ...object }))
   )
 })
 
@@ -127,7 +120,7 @@ export const run = Effect.fn("Explain.run")(function* (options: Options) {
   return report({ _tag: "Preview", value: preview })
 })
 
-/** `Option` of a reference parsed from the command line, or a message saying what is accepted. @category parsing @since 0.1.0 */
+/** A `<kind>/<name>` from the command line, or an error saying what is accepted. @category parsing @since 0.1.0 */
 export const parseTarget = (text: string): Result.Result<Target.Reference, ExplainError> =>
   Option.match(Target.parseReference(text), {
     onNone: () =>
