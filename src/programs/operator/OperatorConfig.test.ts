@@ -89,6 +89,22 @@ describe("OperatorConfig", () => {
     })
   )
 
+  it.effect("DT_MISSED_INJECTION: off by default; off, report, restart (any case); anything else fails at start", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* parse({})).missedInjection, "off")
+      assert.strictEqual((yield* parse({ DT_MISSED_INJECTION: " " })).missedInjection, "off")
+      assert.strictEqual((yield* parse({ DT_MISSED_INJECTION: "report" })).missedInjection, "report")
+      assert.strictEqual((yield* parse({ DT_MISSED_INJECTION: "Restart" })).missedInjection, "restart")
+      assert.strictEqual((yield* parse({ DT_MISSED_INJECTION: "off" })).missedInjection, "off")
+      for (const bad of ["true", "yes", "restart-all"]) {
+        const error = yield* Effect.flip(parse({ DT_MISSED_INJECTION: bad }))
+        assert.strictEqual(error._tag, "OperatorConfigError")
+        assert.include(error.message, "DT_MISSED_INJECTION must be one of off, report, restart")
+        assert.include(error.message, bad)
+      }
+    })
+  )
+
   it.effect("MAX_CONCURRENT_RECONCILES must be 1–64", () =>
     Effect.gen(function* () {
       assert.strictEqual((yield* parse({ MAX_CONCURRENT_RECONCILES: "4" })).maxConcurrentReconciles, 4)

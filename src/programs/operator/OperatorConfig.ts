@@ -19,8 +19,10 @@
  * | `METRICS_BIND_ADDRESS` / `HEALTH_PROBE_BIND_ADDRESS` | `:8080` / `:10080` | Go-style bind addresses, `0` disables |
  * | `MAX_CONCURRENT_RECONCILES` | 1 | DynaKube reconciles running at once (different DynaKubes) |
  * | `SHUTDOWN_GRACE_PERIOD` | 10s | Go duration: how long in-flight reconciles may finish on SIGTERM |
+ * | `DT_MISSED_INJECTION` | off | `off`, `report` or `restart`: the missed-injection controller (docs/missed-injection.md) |
  *
- * The last four are this implementation's additions (the original hard-codes them).
+ * The last five are this implementation's additions (the original hard-codes the first four and has no
+ * missed-injection controller).
  *
  * @since 0.1.0
  */
@@ -43,6 +45,11 @@ export const allModules: Modules = SharedModules.all
 /** `modules.json`, parsed as the original does (see src/schemas/Modules.ts). */
 export const parseModules = SharedModules.parse
 
+/** What to do about pods that missed injection (`DT_MISSED_INJECTION`). */
+export type MissedInjectionMode = "off" | "report" | "restart"
+
+export const missedInjectionModes: ReadonlyArray<MissedInjectionMode> = ["off", "report", "restart"]
+
 export interface OperatorConfig {
   readonly namespace: string
   readonly podName: string
@@ -61,6 +68,7 @@ export interface OperatorConfig {
   readonly healthProbeBindAddress: BindAddress | undefined
   readonly maxConcurrentReconciles: number
   readonly shutdownGracePeriod: Duration.Duration
+  readonly missedInjection: MissedInjectionMode
 }
 
 /** The env values as read, before parsing (all optional). */
@@ -85,7 +93,8 @@ export const envVars = [
   "METRICS_BIND_ADDRESS",
   "HEALTH_PROBE_BIND_ADDRESS",
   "MAX_CONCURRENT_RECONCILES",
-  "SHUTDOWN_GRACE_PERIOD"
+  "SHUTDOWN_GRACE_PERIOD",
+  "DT_MISSED_INJECTION"
 ] as const
 
 const nonEmpty = (text: string | undefined): string | undefined => {
@@ -152,6 +161,12 @@ export const fromRaw = Effect.fnUntraced(function* (raw: RawOperatorConfig, defa
       message: `MAX_CONCURRENT_RECONCILES must be an integer from 1 to 64 (got "${raw.MAX_CONCURRENT_RECONCILES}")`
     })
   }
+  const missedInjection = (nonEmpty(raw.DT_MISSED_INJECTION) ?? "off").toLowerCase()
+  if (!missedInjectionModes.includes(missedInjection as MissedInjectionMode)) {
+    return yield* new OperatorConfigError({
+      message: `DT_MISSED_INJECTION must be one of off, report, restart (got "${raw.DT_MISSED_INJECTION}")`
+    })
+  }
   return {
     namespace: nonEmpty(raw.POD_NAMESPACE) ?? "dynatrace",
     podName: nonEmpty(raw.POD_NAME) ?? hostname(),
@@ -169,7 +184,8 @@ export const fromRaw = Effect.fnUntraced(function* (raw: RawOperatorConfig, defa
     metricsBindAddress: yield* bind(raw.METRICS_BIND_ADDRESS, ":8080", "METRICS_BIND_ADDRESS"),
     healthProbeBindAddress: yield* bind(raw.HEALTH_PROBE_BIND_ADDRESS, ":10080", "HEALTH_PROBE_BIND_ADDRESS"),
     maxConcurrentReconciles: concurrency,
-    shutdownGracePeriod: boundedDuration(raw.SHUTDOWN_GRACE_PERIOD, "10 seconds", "0 seconds", "10 minutes")
+    shutdownGracePeriod: boundedDuration(raw.SHUTDOWN_GRACE_PERIOD, "10 seconds", "0 seconds", "10 minutes"),
+    missedInjection: missedInjection as MissedInjectionMode
   } satisfies OperatorConfig
 })
 
