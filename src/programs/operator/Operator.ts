@@ -27,6 +27,7 @@ import * as DynaKubeController from "./dynakube/DynaKubeController.ts"
 import * as EdgeConnectController from "./edgeconnect/EdgeConnectController.ts"
 import * as EventRecorder from "./EventRecorder.ts"
 import * as LeaseAccessLive from "./LeaseAccessLive.ts"
+import * as MissedInjectionController from "./missedinjection/MissedInjectionController.ts"
 import * as NodesController from "./nodes/NodesController.ts"
 import { OperatorCaches } from "./OperatorCaches.ts"
 import * as Caches from "./OperatorCaches.ts"
@@ -60,13 +61,20 @@ const recordMemory = Effect.suspend(() => {
 })
 
 /** The controllers this process can run. */
-export type ControllerName = "dynakube" | "edgeconnect" | "nodes" | "certificates"
+export type ControllerName = "dynakube" | "edgeconnect" | "nodes" | "certificates" | "missed-injection"
 
-export const allControllers: ReadonlyArray<ControllerName> = ["dynakube", "edgeconnect", "nodes", "certificates"]
+export const allControllers: ReadonlyArray<ControllerName> = [
+  "dynakube",
+  "edgeconnect",
+  "nodes",
+  "certificates",
+  "missed-injection"
+]
 
 /**
  * The controllers, run by the leader for as long as it leads (spec §2.1): DynaKube; EdgeConnect (module on);
- * Nodes (unless `DT_HOST_AVAILABILITY_DETECTION=false`); webhook certificates (unless OLM deployed the operator).
+ * Nodes (unless `DT_HOST_AVAILABILITY_DETECTION=false`); webhook certificates (unless OLM deployed the operator);
+ * missed injection (only with `DT_MISSED_INJECTION=report|restart`: off by default, then it does not even watch pods).
  */
 const runControllers = (config: OperatorConfig.OperatorConfig, enabled: ReadonlyArray<ControllerName>) =>
   Effect.scoped(
@@ -99,6 +107,13 @@ const runControllers = (config: OperatorConfig.OperatorConfig, enabled: Readonly
       if (enabled.includes("certificates") && !olm) {
         yield* WebhookCertController.makeCertificatesController({ namespace: config.namespace })
         started.push(WebhookCertController.controllerName)
+      }
+      if (enabled.includes("missed-injection") && config.missedInjection !== "off") {
+        yield* MissedInjectionController.makeMissedInjectionController({
+          mode: config.missedInjection,
+          settings: MissedInjectionController.settingsOf(config)
+        })
+        started.push(MissedInjectionController.controllerName)
       }
       yield* Effect.logInfo("Started the controllers.").pipe(Effect.annotateLogs({ controllers: started.join(",") }))
       return yield* Effect.never

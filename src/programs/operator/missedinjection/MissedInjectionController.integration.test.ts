@@ -16,7 +16,6 @@ import { KubeClient } from "../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../services/kube/Resources.ts"
 import * as Keys from "../../webhook/Keys.ts"
-import * as TestObjects from "../../webhook/TestObjects.ts"
 import * as EventRecorder from "../EventRecorder.ts"
 import * as Caches from "../OperatorCaches.ts"
 import * as TestKit from "../testkit/OperatorTestKit.ts"
@@ -101,7 +100,13 @@ const startController = (operatorNamespace: string, mode: Controller.Mode) =>
       yield* (yield* Caches.OperatorCaches).awaitSynced
       yield* Controller.makeMissedInjectionController({
         mode,
-        settings: TestObjects.settings({ operatorNamespace })
+        // As the operator builds them from its configuration.
+        settings: Controller.settingsOf({
+          namespace: operatorNamespace,
+          operatorImage: undefined,
+          operatorVersion: "0.1.0",
+          modules: { csiDriver: true }
+        })
       })
     }).pipe(Effect.provide(context))
   })

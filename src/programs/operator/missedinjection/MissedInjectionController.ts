@@ -61,6 +61,26 @@ export interface MissedInjectionControllerConfig {
   readonly settings: Settings
 }
 
+/**
+ * The webhook settings the decision reads, from the operator's own configuration (the two share the namespace,
+ * the operator image and `modules.json`); the rest only shapes the patch, which is not made here.
+ * @category constructors
+ */
+export const settingsOf = (config: {
+  readonly namespace: string
+  readonly operatorImage: string | undefined
+  readonly operatorVersion: string
+  readonly modules: { readonly csiDriver: boolean }
+}): Settings => ({
+  operatorNamespace: config.namespace,
+  operatorImage: config.operatorImage ?? "",
+  operatorVersion: config.operatorVersion,
+  csiDriver: config.modules.csiDriver,
+  openShift: false,
+  metadataSizeLimit: 24576,
+  extractCodeModulesImageLinks: false
+})
+
 /** Missed pods per namespace. @category metrics */
 export const missedPods = Metric.gauge("dynatrace_operator_pods_missed_injection", {
   description: "Pods that missed injection (the webhook would inject them but never saw them), per namespace"
