@@ -9,17 +9,40 @@ import * as path from "node:path"
 import { importClosure, programs, scan, type ServiceAccountName } from "./CodeScan.ts"
 import { ensureHelm } from "./Helm.ts"
 import { expand, grantsOf, justifiedBy, missing } from "./Rbac.ts"
-import { needs, platformGrants } from "./RbacUsage.ts"
+import { type Need, needs, platformGrants } from "./RbacUsage.ts"
 import { releaseNamespace, render, type Rendered } from "./Render.ts"
 
 const accounts = Object.keys(programs) as ReadonlyArray<ServiceAccountName>
 let kubernetes: ReadonlyArray<Rendered> = []
 let openshift: ReadonlyArray<Rendered> = []
 
+/** The value sets optional rows are granted with (e.g. operator.missedInjection=restart). */
+const optionalSets: ReadonlyArray<ReadonlyArray<string>> = [
+  ...new Map(
+    Object.values(needs)
+      .flatMap((rows) => rows.flatMap((need) => need.onlyWith ?? []))
+      .map((set) => [JSON.stringify(set), set] as const)
+  ).values()
+]
+/** Renders with each optional value set, on Kubernetes and OpenShift. */
+const optional: Array<{ readonly set: ReadonlyArray<string>; readonly objects: ReadonlyArray<Rendered> }> = []
+
+/** The rows a render with `set` (undefined = the defaults) must grant, and may grant. */
+const rowsFor = (account: ServiceAccountName, set: ReadonlyArray<string> | undefined): ReadonlyArray<Need> =>
+  needs[account].filter(
+    (need) =>
+      need.onlyWith === undefined ||
+      (set !== undefined && need.onlyWith.some((s) => JSON.stringify(s) === JSON.stringify(set)))
+  )
+
 beforeAll(async () => {
   const helm = await ensureHelm()
   kubernetes = render(helm)
   openshift = render(helm, ["--set", "platform=openshift"])
+  for (const set of optionalSets) {
+    optional.push({ set, objects: render(helm, set) })
+    optional.push({ set, objects: render(helm, ["--set", "platform=openshift", ...set]) })
+  }
 })
 
 describe("the code uses only what the RBAC table lists", () => {
@@ -74,22 +97,37 @@ describe("the code uses only what the RBAC table lists", () => {
 })
 
 describe("the chart grants exactly the table", () => {
-  it.each(accounts)("%s: every row is granted, in its scope (Kubernetes and OpenShift)", (account) => {
-    for (const objects of [kubernetes, openshift]) {
+  /** The default renders, then each optional value set's, with the rows each must grant. */
+  const renders = () => [...[kubernetes, openshift].map((objects) => ({ set: undefined, objects })), ...optional]
+
+  it.each(accounts)("%s: every row is granted, in its scope (Kubernetes and OpenShift, each value set)", (account) => {
+    for (const { set, objects } of renders()) {
       const grants = grantsOf(objects, account, releaseNamespace)
-      expect(needs[account].flatMap((need) => missing(grants, need))).toEqual([])
+      expect(
+        rowsFor(account, set).flatMap((need) => missing(grants, need)),
+        set?.join(" ") ?? "defaults"
+      ).toEqual([])
     }
   })
 
-  it.each(accounts)("%s: nothing is granted that no row asks for", (account) => {
-    for (const objects of [kubernetes, openshift]) {
+  it.each(accounts)("%s: nothing is granted that no row asks for (optional rows only with their values)", (account) => {
+    for (const { set, objects } of renders()) {
       const extra = expand(grantsOf(objects, account, releaseNamespace)).filter(
-        (item) => ![...needs[account], ...platformGrants[account]].some((need) => justifiedBy(item, need))
+        (item) => ![...rowsFor(account, set), ...platformGrants[account]].some((need) => justifiedBy(item, need))
       )
       expect(
-        extra.map((e) => `${e.from}: ${e.verb} ${e.group || "core"}/${e.resource} [${e.names.join(",")}] (${e.scope})`)
+        extra.map((e) => `${e.from}: ${e.verb} ${e.group || "core"}/${e.resource} [${e.names.join(",")}] (${e.scope})`),
+        set?.join(" ") ?? "defaults"
       ).toEqual([])
     }
+  })
+
+  it("optional rows exist and are not granted by default (operator.missedInjection is off)", () => {
+    expect(optionalSets.length).toBeGreaterThan(0)
+    const grants = grantsOf(kubernetes, "dynatrace-operator", releaseNamespace)
+    expect(grants.some((g) => g.from.includes("missed-injection"))).toBe(false)
+    const podsWatch = needs["dynatrace-operator"].find((n) => n.resource === "pods" && n.verbs.includes("watch"))!
+    expect(missing(grants, podsWatch)).not.toEqual([])
   })
 
   it("the operator cannot read or write secrets outside its namespace except the four replicated names", () => {

@@ -22,7 +22,16 @@ export interface Need {
   readonly names?: ReadonlyArray<string>
   /** The code (or platform rule) that needs it. */
   readonly why: string
+  /**
+   * Only granted with these Helm value sets (each a list of `helm template` arguments); absent = always. The
+   * default render must not grant such a row, and each listed render must grant it.
+   */
+  readonly onlyWith?: ReadonlyArray<ReadonlyArray<string>>
 }
+
+/** `operator.missedInjection` value sets (docs/missed-injection.md): off by default, then nothing is granted. */
+export const missedInjectionReport: ReadonlyArray<string> = ["--set", "operator.missedInjection=report"]
+export const missedInjectionRestart: ReadonlyArray<string> = ["--set", "operator.missedInjection=restart"]
 
 /** The four secrets the operator replicates into monitored namespaces (spec Appendix A). */
 export const replicatedSecrets = [
@@ -184,6 +193,38 @@ export const needs: Readonly<Record<ServiceAccountName, ReadonlyArray<Need>>> = 
       scope: "namespace",
       why: "EventRecorder"
     },
+    {
+      group: "",
+      resource: "pods",
+      verbs: ["list", "watch"],
+      scope: "cluster",
+      why: "missed-injection controller: the pod informer (running and pending pods, slimmed)",
+      onlyWith: [missedInjectionReport, missedInjectionRestart]
+    },
+    {
+      group: "apps",
+      resource: "replicasets",
+      verbs: ["get"],
+      scope: "cluster",
+      why: "missed-injection controller: a pod's ReplicaSet leads to its Deployment",
+      onlyWith: [missedInjectionReport, missedInjectionRestart]
+    },
+    {
+      group: "events.k8s.io",
+      resource: "events",
+      verbs: ["create"],
+      scope: "cluster",
+      why: "missed-injection controller: RestartedForInjection on the restarted workload",
+      onlyWith: [missedInjectionReport, missedInjectionRestart]
+    },
+    ...(["deployments", "statefulsets", "daemonsets"] as const).map((resource) => ({
+      group: "apps",
+      resource,
+      verbs: ["get", "patch"] as const,
+      scope: "cluster" as const,
+      why: "missed-injection controller: reads restartedAt, then restarts like kubectl rollout restart",
+      onlyWith: [missedInjectionRestart]
+    })),
     {
       group: "coordination.k8s.io",
       resource: "leases",
