@@ -40,7 +40,9 @@ export const valueSets: Readonly<Record<string, ReadonlyArray<string>>> = {
     "imageRef.pullPolicy=Always",
     "--set",
     "customPullSecret=my-pull-secret"
-  ]
+  ],
+  // Opt-in: the missed-injection controller's env and ClusterRole (docs/missed-injection.md).
+  "missed-injection-restart": ["--set", "operator.missedInjection=restart"]
 }
 
 /** `helm template` arguments for one value set. */
