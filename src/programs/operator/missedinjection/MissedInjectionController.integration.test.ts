@@ -11,7 +11,7 @@
  * touched.
  */
 import { assert, layer } from "@effect/vitest"
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Metric } from "effect"
 import { KubeClient } from "../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../services/kube/Resources.ts"
@@ -218,6 +218,8 @@ layer(KubeClient.layer, { excludeTestServices: true })("missed-injection control
           )
           assert.isUndefined(yield* restartedAt(appNamespace, "shop"))
           assert.strictEqual((yield* Controller.restartCount) - restartsBefore, 0)
+          const gauge = yield* Metric.value(Metric.withAttributes(Controller.missedPods, { namespace: appNamespace }))
+          assert.strictEqual(gauge.value, 2)
         })
       ),
     { timeout: 300_000 }

@@ -174,7 +174,12 @@ export const makeMissedInjectionController = (
         return Metric.update(Metric.withAttributes(missedPods, { namespace }), count)
       })
 
-    const workloadOf = (namespace: string, pod: MissedInjection.SlimPod) =>
+    /** `replicaSets`: the ReplicaSets looked up in this reconcile (many pods share one; one GET each). */
+    const workloadOf = (
+      namespace: string,
+      pod: MissedInjection.SlimPod,
+      replicaSets: Map<string, MissedInjection.WorkloadRef>
+    ) =>
       Effect.gen(function* () {
         const owner = MissedInjection.podOwner(pod)
         switch (owner._tag) {
@@ -183,8 +188,12 @@ export const makeMissedInjectionController = (
           case "Other":
             return { kind: owner.kind, name: owner.name, restartable: false } satisfies MissedInjection.WorkloadRef
           case "ReplicaSet": {
+            const known = replicaSets.get(owner.name)
+            if (known !== undefined) return known
             const rs = yield* getOptional<KubeObject>(kube, Resources.ReplicaSet, owner.name, namespace)
-            return MissedInjection.replicaSetWorkload(owner.name, Option.getOrUndefined(rs))
+            const workload = MissedInjection.replicaSetWorkload(owner.name, Option.getOrUndefined(rs))
+            replicaSets.set(owner.name, workload)
+            return workload
           }
         }
       })
@@ -279,8 +288,9 @@ export const makeMissedInjectionController = (
         if (missed.length === 0) return Controller.done
 
         const groups = new Map<string, Group>()
+        const replicaSets = new Map<string, MissedInjection.WorkloadRef>()
         for (const pod of missed) {
-          const workload = yield* workloadOf(namespace, pod)
+          const workload = yield* workloadOf(namespace, pod, replicaSets)
           const key = MissedInjection.workloadLabel(workload)
           const group = groups.get(key) ?? { workload, pods: [] }
           group.pods.push(pod)
