@@ -6,6 +6,7 @@
  *   Deployment and the DynaKube; its new pods still miss injection (still no webhook), which gives a Warning that
  *   the webhook seems down and no second restart; an opted-out Deployment is left alone.
  * - `report`: nothing is patched; a Warning `MissedInjection` on the DynaKube names the Deployment.
+ * - wired: the operator program with `DT_MISSED_INJECTION=report` starts the controller.
  *
  * Each test names its DynaKube uniquely, so namespaces of other tests (labelled for other DynaKubes) are never
  * touched.
@@ -17,6 +18,7 @@ import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../services/kube/Resources.ts"
 import * as Keys from "../../webhook/Keys.ts"
 import * as EventRecorder from "../EventRecorder.ts"
+import * as Operator from "../Operator.ts"
 import * as Caches from "../OperatorCaches.ts"
 import * as TestKit from "../testkit/OperatorTestKit.ts"
 import * as Controller from "./MissedInjectionController.ts"
@@ -220,6 +222,35 @@ layer(KubeClient.layer, { excludeTestServices: true })("missed-injection control
           assert.strictEqual((yield* Controller.restartCount) - restartsBefore, 0)
           const gauge = yield* Metric.value(Metric.withAttributes(Controller.missedPods, { namespace: appNamespace }))
           assert.strictEqual(gauge.value, 2)
+        })
+      ),
+    { timeout: 300_000 }
+  )
+
+  it.effect(
+    "wired: the operator started with DT_MISSED_INJECTION=report runs the controller",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { operatorNamespace, appNamespace, dkUid } = yield* setup
+          yield* deployment(appNamespace, "shop")
+          yield* TestKit.waitFor("the pods exist", podsOf(appNamespace, "shop"), (p) => p.length === 2, wait)
+          const config = yield* TestKit.testConfig(operatorNamespace, { DT_MISSED_INJECTION: "report" })
+          assert.strictEqual(config.missedInjection, "report")
+          // Only this controller: the DynaKube controller would map (label) namespaces of other tests.
+          yield* Effect.forkScoped(
+            Effect.scoped(Operator.program(config, TestKit.uniqueName("id"), ["missed-injection"])).pipe(
+              Effect.provide(Operator.services(config))
+            )
+          )
+          const events = yield* TestKit.waitFor(
+            "a MissedInjection Warning on the DynaKube",
+            eventsIn(operatorNamespace),
+            (list) => list.some((e) => e.reason === "MissedInjection" && e.regarding?.uid === dkUid),
+            wait
+          )
+          assert.include(events.find((e) => e.reason === "MissedInjection")?.note ?? "", "deployment/shop")
+          assert.isUndefined(yield* restartedAt(appNamespace, "shop"))
         })
       ),
     { timeout: 300_000 }
