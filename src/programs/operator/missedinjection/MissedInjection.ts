@@ -138,7 +138,7 @@ export type PodOwner =
 const restartable = (kind: string): kind is RestartableKind =>
   kind === "Deployment" || kind === "StatefulSet" || kind === "DaemonSet"
 
-/** The controller owner of an object (`apps/v1` kinds only count as workloads). @category workloads */
+/** The controlling owner reference of an object, if any. @category workloads */
 export const controllerOwner = (
   meta: Pick<ObjectMeta, "ownerReferences" | "name"> | undefined
 ): Option.Option<{ readonly apiVersion: string; readonly kind: string; readonly name: string }> =>

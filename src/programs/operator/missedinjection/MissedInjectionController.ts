@@ -132,7 +132,7 @@ const regardingDynaKube = (raw: KubeObject): Regarding => ({
 
 const labelOf = (o: KubeObject) => o.metadata?.labels?.[Keys.instanceLabel]
 
-/** Pods a list or watch of running and pending pods only (finished pods cannot miss anything). */
+/** Lists and watches running and pending pods only: finished pods cannot miss anything. */
 const activePods = "status.phase!=Succeeded,status.phase!=Failed"
 
 /**
