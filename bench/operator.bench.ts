@@ -4,6 +4,7 @@
  *
  *   node bench/operator.bench.ts [--sizes 100,1000,2500] [--pods 5000] [--nodes 50]
  *        [--node-options "--max-semi-space-size=4 --max-old-space-size=192"] [--node-args "--trace-gc"] [--malloc-arena-max 2] [--from-sources]
+ *        [--missed-injection off|report|restart]   (the opt-in controller's cost: a cluster-wide slim pod cache)
  *
  * `--node-options` is the operator's NODE_OPTIONS, by default the recommended
  * `--max-semi-space-size=4 --max-old-space-size=192` (see docs/operator.md: with Node 24's defaults the heap that grew
@@ -46,7 +47,8 @@ const { values } = parseArgs({
     "from-sources": { type: "boolean", default: false },
     "node-options": { type: "string", default: "--max-semi-space-size=4 --max-old-space-size=192" },
     "malloc-arena-max": { type: "string", default: "" },
-    "node-args": { type: "string", default: "" }
+    "node-args": { type: "string", default: "" },
+    "missed-injection": { type: "string", default: "off" }
   }
 })
 /** The production image runs the esbuild bundle; `--from-sources` runs `src/main.ts` with type stripping. */
@@ -155,6 +157,7 @@ const program = (
         METRICS_BIND_ADDRESS: `127.0.0.1:${metrics}`,
         HEALTH_PROBE_BIND_ADDRESS: `127.0.0.1:${health}`,
         DT_HOST_AVAILABILITY_DETECTION: "false",
+        DT_MISSED_INJECTION: values["missed-injection"],
         LOG_LEVEL: "Warn",
         ...(values["node-options"] === "" ? {} : { NODE_OPTIONS: values["node-options"] }),
         ...(values["malloc-arena-max"] === "" ? {} : { MALLOC_ARENA_MAX: values["malloc-arena-max"] })
