@@ -10,6 +10,7 @@
  */
 import { Clock, Context, Duration, Effect, Layer } from "effect"
 import { KubeClient } from "../../services/KubeClient.ts"
+import type { KubeObject } from "../../services/kube/KubeObject.ts"
 import * as Resources from "../../services/kube/Resources.ts"
 
 /** The object an event is about. */
@@ -20,6 +21,18 @@ export interface Regarding {
   readonly namespace: string
   readonly uid: string
 }
+
+/** What an event about a stored object regards: its type and the object's own name, namespace and uid. */
+export const regardingObject = (
+  type: { readonly apiVersion: string; readonly kind: string },
+  object: KubeObject
+): Regarding => ({
+  apiVersion: type.apiVersion,
+  kind: type.kind,
+  name: object.metadata?.name ?? "",
+  namespace: object.metadata?.namespace ?? "",
+  uid: object.metadata?.uid ?? ""
+})
 
 export type EventType = "Normal" | "Warning"
 

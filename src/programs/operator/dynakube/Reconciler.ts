@@ -27,7 +27,7 @@ import { KubeClient } from "../../../services/KubeClient.ts"
 import type { KubeObject } from "../../../services/kube/KubeObject.ts"
 import { parseKey } from "../../../services/kube/KubeObject.ts"
 import * as Resources from "../../../services/kube/Resources.ts"
-import { EventRecorder, type Regarding } from "../EventRecorder.ts"
+import { EventRecorder, type Regarding, regardingObject } from "../EventRecorder.ts"
 import { OperatorCaches } from "../OperatorCaches.ts"
 import type { OperatorConfig } from "../OperatorConfig.ts"
 import * as Conditions from "../runtime/Conditions.ts"
@@ -135,13 +135,7 @@ const crdVersionLabel = Effect.gen(function* () {
   return crdVersionCache.value
 })
 
-const regardingOf = (raw: KubeObject): Regarding => ({
-  apiVersion: DynaKubeV1beta6.apiVersion,
-  kind: DynaKubeV1beta6.kind,
-  name: raw.metadata?.name ?? "",
-  namespace: raw.metadata?.namespace ?? "",
-  uid: raw.metadata?.uid ?? ""
-})
+const regardingOf = (raw: KubeObject): Regarding => regardingObject(DynaKubeV1beta6, raw)
 
 /** Writes the status if it changed; true when written. A Conflict is swallowed (a newer object is on its way). */
 const writeStatus = (scope: ReconcileScope) =>

@@ -36,9 +36,10 @@ import type { Resource } from "../../../services/kube/Resource.ts"
 import * as Resources from "../../../services/kube/Resources.ts"
 import * as Keys from "../../webhook/Keys.ts"
 import type { Settings } from "../../webhook/pod/InjectionPolicy.ts"
-import { EventRecorder, type Regarding } from "../EventRecorder.ts"
+import { EventRecorder, type Regarding, regardingObject } from "../EventRecorder.ts"
 import { OperatorCaches } from "../OperatorCaches.ts"
 import * as Controller from "../runtime/Controller.ts"
+import * as ObjectSync from "../runtime/ObjectSync.ts"
 import * as MissedInjection from "./MissedInjection.ts"
 import * as RestartGuard from "./RestartGuard.ts"
 
@@ -111,29 +112,36 @@ interface Group {
 
 const decodeDynaKube = Schema.decodeUnknownOption(DynaKube)
 
-const getOptional = <T extends KubeObject>(
-  kube: KubeClient["Service"],
-  resource: Resource,
-  name: string,
-  namespace: string
-) =>
-  kube.get<T>(resource, name, { namespace }).pipe(
-    Effect.map(Option.some),
-    Effect.catchReason("KubeApiError", "NotFound", () => Effect.succeed(Option.none<T>()))
-  )
-
-const regardingDynaKube = (raw: KubeObject): Regarding => ({
-  apiVersion: DynaKubeV1beta6.apiVersion,
-  kind: DynaKubeV1beta6.kind,
-  name: raw.metadata?.name ?? "",
-  namespace: raw.metadata?.namespace ?? "",
-  uid: raw.metadata?.uid ?? ""
-})
+const regardingDynaKube = (raw: KubeObject): Regarding => regardingObject(DynaKubeV1beta6, raw)
 
 const labelOf = (o: KubeObject) => o.metadata?.labels?.[Keys.instanceLabel]
 
 /** Lists and watches running and pending pods only: finished pods cannot miss anything. */
 const activePods = "status.phase!=Succeeded,status.phase!=Failed"
+
+/** `replicaSets`: the ReplicaSets looked up in this reconcile (many pods share one; one GET each). */
+const workloadOf = (
+  namespace: string,
+  pod: MissedInjection.SlimPod,
+  replicaSets: Map<string, MissedInjection.WorkloadRef>
+) =>
+  Effect.gen(function* () {
+    const owner = MissedInjection.podOwner(pod)
+    switch (owner._tag) {
+      case "Workload":
+        return { kind: owner.kind, name: owner.name, restartable: true } satisfies MissedInjection.WorkloadRef
+      case "Other":
+        return { kind: owner.kind, name: owner.name, restartable: false } satisfies MissedInjection.WorkloadRef
+      case "ReplicaSet": {
+        const known = replicaSets.get(owner.name)
+        if (known !== undefined) return known
+        const rs = yield* ObjectSync.readWithGet<KubeObject>(Resources.ReplicaSet, namespace, owner.name)
+        const workload = MissedInjection.replicaSetWorkload(owner.name, Option.getOrUndefined(rs))
+        replicaSets.set(owner.name, workload)
+        return workload
+      }
+    }
+  })
 
 /**
  * Starts the controller in the current scope (the operator's caches must be synced).
@@ -174,36 +182,12 @@ export const makeMissedInjectionController = (
         return Metric.update(Metric.withAttributes(missedPods, { namespace }), count)
       })
 
-    /** `replicaSets`: the ReplicaSets looked up in this reconcile (many pods share one; one GET each). */
-    const workloadOf = (
-      namespace: string,
-      pod: MissedInjection.SlimPod,
-      replicaSets: Map<string, MissedInjection.WorkloadRef>
-    ) =>
-      Effect.gen(function* () {
-        const owner = MissedInjection.podOwner(pod)
-        switch (owner._tag) {
-          case "Workload":
-            return { kind: owner.kind, name: owner.name, restartable: true } satisfies MissedInjection.WorkloadRef
-          case "Other":
-            return { kind: owner.kind, name: owner.name, restartable: false } satisfies MissedInjection.WorkloadRef
-          case "ReplicaSet": {
-            const known = replicaSets.get(owner.name)
-            if (known !== undefined) return known
-            const rs = yield* getOptional<KubeObject>(kube, Resources.ReplicaSet, owner.name, namespace)
-            const workload = MissedInjection.replicaSetWorkload(owner.name, Option.getOrUndefined(rs))
-            replicaSets.set(owner.name, workload)
-            return workload
-          }
-        }
-      })
-
     const restartGroup = (namespace: string, dkRaw: KubeObject, group: Group) =>
       Effect.gen(function* () {
         const { workload } = group
         const kind = workload.kind as MissedInjection.RestartableKind
         const resource = workloadResources[kind]
-        const found = yield* getOptional<WorkloadObject>(kube, resource, workload.name, namespace)
+        const found = yield* ObjectSync.readWithGet<WorkloadObject>(resource, namespace, workload.name)
         if (Option.isNone(found)) return Controller.done
         const object = found.value
         const restartedAt = object.spec?.template?.metadata?.annotations?.[RestartGuard.restartedAtAnnotation]
@@ -244,13 +228,7 @@ export const makeMissedInjectionController = (
             yield* Metric.update(restarts, 1)
             const note = MissedInjection.restartedNote(group.pods.length, workload, namespace)
             yield* events.event(
-              {
-                apiVersion: "apps/v1",
-                kind: workload.kind,
-                name: workload.name,
-                namespace,
-                uid: object.metadata?.uid ?? ""
-              },
+              regardingObject({ apiVersion: "apps/v1", kind: workload.kind }, object),
               "Normal",
               eventReasons.restarted,
               note,
@@ -311,7 +289,7 @@ export const makeMissedInjectionController = (
           )
         }
         return result
-      }).pipe(Effect.annotateLogs({ namespace }))
+      }).pipe(Effect.annotateLogs({ namespace }), Effect.provideService(KubeClient, kube))
 
     const podKeys = pods.events.pipe(
       Stream.filter((event) => event.type === "Added" || event.type === "Deleted"),
