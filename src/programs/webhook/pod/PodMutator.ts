@@ -60,8 +60,6 @@ export interface Preview extends Answer {
 export class PodMutator extends Context.Service<
   PodMutator,
   {
-    /** The decision for a pod in a namespace, with the lookups it needs (for `explain` / dry-run tooling). */
-    readonly decide: (pod: Pod, namespace: string) => Effect.Effect<InjectionPolicy.Decision, LookupError>
     /** What admitting `pod` into `namespace` would do, with the decision's trace; reads, never writes. */
     readonly preview: (pod: Pod, namespace: string) => Effect.Effect<Preview, LookupError>
     /** The admission answer for a request; total. */
@@ -119,10 +117,6 @@ export const make = (options: PodMutatorOptions) =>
       const name = Option.getOrUndefined(ns)?.metadata.labels?.[Keys.instanceLabel]
       const dynakube = name === undefined || name === "" ? Option.none() : yield* context.dynakube(name)
       return { settings, pod, namespace: ns, dynakube } satisfies InjectionPolicy.PodFacts
-    })
-
-    const decide = Effect.fn("PodMutator.decide")(function* (pod: Pod, namespace: string) {
-      return InjectionPolicy.decide(yield* facts(pod, namespace))
     })
 
     const source = (name: string) => ({ namespace: settings.operatorNamespace, name })
@@ -297,7 +291,7 @@ export const make = (options: PodMutatorOptions) =>
       )
     })
 
-    return PodMutator.of({ decide, preview, handle })
+    return PodMutator.of({ preview, handle })
   })
 
 /** The mutator layer. @category layers @since 0.1.0 */
