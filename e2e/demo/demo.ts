@@ -396,6 +396,7 @@ const main = async (): Promise<void> => {
   // (the webhook's environment, so the same settings).
   Out.step(`Why: dynatrace-operator explain deployment/shop -n ${appNamespace} (every injection rule's verdict)`)
   const explained = await runCommand(["explain", "deployment/shop", "-n", appNamespace], {
+    ...process.env,
     KUBECONFIG: plane.kubeconfigPath,
     POD_NAMESPACE: operatorNamespace,
     DT_OPERATOR_IMAGE: operatorImage,

@@ -17,13 +17,12 @@
  *
  * @since 0.1.0
  */
-import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import type { CsiClient } from "../../src/csi/CsiClient.ts"
-import { mainTs, nodeBinary, repoRoot } from "./Processes.ts"
+import { runCommand } from "./Processes.ts"
 
 /** The parts of a Pod the walk reads. */
 export interface WalkPod {
@@ -180,23 +179,6 @@ const readText = (file: string | undefined): string | undefined => {
   }
 }
 
-const runProcess = (
-  args: ReadonlyArray<string>,
-  env: Readonly<Record<string, string>>
-): Promise<{ code: number | string; output: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(nodeBinary, [mainTs, ...args], {
-      cwd: repoRoot,
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let output = ""
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
-    child.on("error", (error) => resolve({ code: `spawn error: ${error.message}`, output }))
-    child.on("close", (code, signal) => resolve({ code: code ?? signal ?? "unknown", output }))
-  })
-
 /** Publishes like the kubelet: Unavailable means "retry with backoff". */
 const publish = async (
   csi: CsiClient,
@@ -307,7 +289,7 @@ export const walkPod = async (options: WalkOptions): Promise<WalkResult> => {
       const host = resolveInContainer(init, volumes, match[2] ?? "")
       return host === undefined ? arg : `${match[1]}=${host}`
     })
-    const run = await runProcess(args, env)
+    const run = await runCommand(args, { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...env })
 
     const views: Record<string, Record<string, string>> = {}
     const checks: Array<Check> = [

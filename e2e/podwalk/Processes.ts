@@ -98,30 +98,35 @@ export const startComponent = (
 
 /** What a one-shot subcommand printed, and how it ended. */
 export interface CommandResult {
-  readonly code: number | null
+  /** the exit code, the signal's name, or `spawn error: …` */
+  readonly code: number | string
   readonly stdout: string
   readonly stderr: string
+  /** stdout and stderr as they arrived */
+  readonly output: string
 }
 
-/** Runs `node src/main.ts <args>` to completion (a one-shot subcommand such as `explain`), collecting its output. */
+/**
+ * Runs `node src/main.ts <args>` to completion (the bootstrap of the pod walk, `explain` in the demo), collecting
+ * its output. `env` is the whole environment: a pod's container gets only what its spec gives it.
+ */
 export const runCommand = (
   args: ReadonlyArray<string>,
-  env: Readonly<Record<string, string>> = {}
+  env: Readonly<Record<string, string | undefined>>
 ): Promise<CommandResult> =>
   new Promise((resolve) => {
-    const child = spawn(nodeBinary, [mainTs, ...args], { cwd: repoRoot, env: { ...process.env, ...env } })
-    const stdout: Array<Buffer> = []
-    const stderr: Array<Buffer> = []
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk))
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk))
-    const done = (code: number | null, error?: Error) =>
-      resolve({
-        code,
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: error === undefined ? Buffer.concat(stderr).toString("utf8") : error.message
-      })
-    child.once("close", (code) => done(code))
-    child.once("error", (error) => done(null, error))
+    const child = spawn(nodeBinary, [mainTs, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] })
+    let [stdout, stderr, output] = ["", "", ""]
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString()
+      output += chunk.toString()
+    })
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString()
+      output += chunk.toString()
+    })
+    child.once("error", (error) => resolve({ code: `spawn error: ${error.message}`, stdout, stderr, output }))
+    child.once("close", (code, signal) => resolve({ code: code ?? signal ?? "unknown", stdout, stderr, output }))
   })
 
 /** Stops every component still running (in reverse start order). */
